@@ -1,0 +1,51 @@
+/*
+ * The component environment. The base library owns main(): it takes the
+ * parent capability from fd CN_PARENT_FD, obtains the PD and LOG sessions
+ * through the parent, installs the sandbox, and then calls the
+ * component's cn_construct(). After that the component lives in its
+ * entrypoint's handlers.
+ */
+#ifndef CAIRN_ENV_H
+#define CAIRN_ENV_H
+
+#include <stdint.h>
+
+#include <cairn/ep.h>
+#include <cairn/xml.h>
+
+struct cn_env_priv;
+
+struct cn_env {
+	struct cn_ep *ep;
+	int parent; /* parent capability */
+	int pd;     /* own PD session at core */
+	int log;    /* own LOG session */
+	const char *name; /* binary name */
+	struct cn_env_priv *priv;
+};
+
+/* Implemented by every component. */
+void cn_construct(struct cn_env *env);
+
+/* Orderly exit: tell the parent and wait to be ended. */
+__attribute__((noreturn)) void cn_exit(struct cn_env *env, int value);
+
+/*
+ * Open a session through the parent. Blocks while the session is pending,
+ * dispatching the entrypoint meanwhile. ret_id identifies it for close and
+ * upgrade. extra_args (may be NULL) is appended to the argument string.
+ */
+int cn_session_open(struct cn_env *env, const char *service, const char *label,
+                    uint64_t ram_quota, uint32_t cap_quota, const char *extra_args, int *ret_cap,
+                    uint32_t *ret_id);
+int cn_session_close(struct cn_env *env, uint32_t id);
+int cn_session_upgrade(struct cn_env *env, uint32_t id, uint64_t ram_quota, uint32_t cap_quota);
+
+/* The component's config ROM, parsed (root node <config>). Opened on first
+ * use; -ENOENT if there is none, -EINVAL if it does not parse (a message
+ * is logged naming line and column). */
+int cn_config(struct cn_env *env, const struct cn_xml_node **ret_root);
+/* Call fn after the config ROM changed and was re-read. */
+int cn_config_sigh(struct cn_env *env, void (*fn)(struct cn_env *env));
+
+#endif

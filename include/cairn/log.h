@@ -1,0 +1,24 @@
+/*
+ * LOG session and the component-side log functions. A line is written
+ * as `[label] text` by core; warnings and errors carry Genode's colours.
+ */
+#ifndef CAIRN_LOG_H
+#define CAIRN_LOG_H
+
+enum cn_log_op {
+	CN_LOG_WRITE = 1, /* str text */
+};
+
+enum {
+	CN_LOG_LINE_MAX = 1024, /* longer messages are split */
+};
+
+struct cn_env;
+
+__attribute__((format(printf, 2, 3))) void cn_log(struct cn_env *env, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void cn_warning(struct cn_env *env, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void cn_error(struct cn_env *env, const char *fmt, ...);
+/* Write one message on a LOG session capability. */
+int cn_log_write(int log_cap, const char *text);
+
+#endif

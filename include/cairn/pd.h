@@ -1,0 +1,79 @@
+/*
+ * PD session (core): RAM and capability quota accounts, RAM dataspaces,
+ * and the Linux process of a protection domain.
+ *
+ * Accounts follow Genode's rules: a PD gets a reference account once
+ * (REF_ACCOUNT); TRANSFER_QUOTA moves quota only between an account and
+ * its reference account, in either direction, and never below what is in
+ * use; when a PD is closed its remaining quota flows back to its
+ * reference account.
+ *
+ * A dataspace capability is a core object; ALLOC_RAM answers with it and
+ * with a mappable fd, so a fresh allocation needs no second call.
+ */
+#ifndef CAIRN_PD_H
+#define CAIRN_PD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cn_pd_op {
+	CN_PD_REF_ACCOUNT = 1, /* cap ref pd */
+	CN_PD_TRANSFER_QUOTA,  /* cap to pd, u64 ram, u64 caps (to: this PD's ref or a PD
+	                        * whose ref is this PD) */
+	CN_PD_QUOTA,           /* -> u64 ram_quota, ram_used, cap_quota, cap_used */
+	CN_PD_ALLOC_RAM,       /* u64 size -> cap ds, cap fd(rw), u64 size */
+	CN_PD_FREE_RAM,        /* cap ds */
+	CN_PD_SPAWN,           /* str binary, cap parent, cap exit sigh */
+	CN_PD_EXIT_STATUS,     /* -> u32 state, i32 value, str detail */
+	CN_PD_SANDBOX,         /* cap seccomp listener (from the component itself) */
+};
+
+enum cn_ds_op {
+	CN_DS_FD = 1, /* -> cap fd, u64 size, u32 writeable */
+	CN_DS_SEAL,   /* make read-only for good (no writable mapping may exist) */
+};
+
+enum cn_pd_state {
+	CN_PD_NOT_STARTED = 0,
+	CN_PD_RUNNING = 1,
+	CN_PD_EXITED = 2,   /* value = exit status */
+	CN_PD_SIGNALED = 3, /* value = signal number */
+	CN_PD_SANDBOX_KILLED = 4, /* detail = the forbidden system call */
+};
+
+enum {
+	CN_PAGE_SIZE = 4096,
+	CN_PD_DS_CAP_COST = 1, /* caps charged per dataspace */
+	CN_PD_DETAIL_MAX = 64,
+};
+
+struct cn_pd_quota {
+	uint64_t ram_quota, ram_used, cap_quota, cap_used;
+};
+
+struct cn_ds {
+	int cap;    /* the dataspace object at core */
+	int fd;     /* mappable fd, -1 if not fetched */
+	size_t size;
+	void *addr; /* attached address or NULL */
+	int writeable;
+};
+
+int cn_pd_ref_account(int pd, int ref_pd);
+int cn_pd_transfer_quota(int pd, int to_pd, uint64_t ram, uint64_t caps);
+int cn_pd_quota(int pd, struct cn_pd_quota *ret);
+/* Allocate: ret->cap and ret->fd set, not attached. */
+int cn_pd_alloc_ram(int pd, size_t size, struct cn_ds *ret);
+/* Free: detaches, closes fd and cap. */
+int cn_pd_free_ram(int pd, struct cn_ds *ds);
+
+/* Fetch the fd of a dataspace cap (e.g. one received from a server). */
+int cn_ds_fetch(struct cn_ds *ds);
+/* mmap the dataspace (fetching its fd if needed); read-only if not writeable. */
+int cn_ds_attach(struct cn_ds *ds);
+void cn_ds_detach(struct cn_ds *ds);
+/* Detach and close fd and cap (does not free RAM at core). */
+void cn_ds_release(struct cn_ds *ds);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * ROM session: a read-only dataspace with the module's content, and a
+ * signal when a new version is available.
+ */
+#ifndef CAIRN_ROM_H
+#define CAIRN_ROM_H
+
+#include <stddef.h>
+
+enum cn_rom_op {
+	CN_ROM_DATASPACE = 1, /* -> cap ds, cap fd(ro), u64 size (0: invalid/empty ROM) */
+	CN_ROM_SIGH,          /* cap signal */
+};
+
+struct cn_env;
+struct cn_rom;
+
+/* Open ROM session `name` through the parent and attach its content. */
+int cn_rom_open(struct cn_env *env, const char *name, struct cn_rom **ret_rom);
+void cn_rom_close(struct cn_rom *rom);
+const char *cn_rom_data(const struct cn_rom *rom);
+size_t cn_rom_size(const struct cn_rom *rom);
+/* Fetch the current version (after a signal). */
+int cn_rom_update(struct cn_rom *rom);
+int cn_rom_sigh(struct cn_rom *rom, int sig_cap);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * Private state and helpers of the base library.
+ */
+#ifndef CAIRN_BASE_PRIVATE_H
+#define CAIRN_BASE_PRIVATE_H
+
+#include <cairn/env.h>
+
+struct cn_rom;
+struct cn_service_table;
+
+struct cn_env_priv {
+	uint32_t next_id; /* next client id for sessions */
+	struct cn_sig *session_sig;
+	struct cn_rom *config_rom;
+	struct cn_xml_doc *config_doc;
+	int config_err;
+	struct cn_sig *config_sig;
+	void (*config_fn)(struct cn_env *env);
+	struct cn_service_table *services;
+	uint64_t reported_errors; /* bit per errno already reported */
+};
+
+/* Install the seccomp filter and hand its listener to core (sandbox.c). */
+int cn_sandbox_enter(struct cn_env *env);
+
+#endif

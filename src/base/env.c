@@ -1,0 +1,314 @@
+/*
+ * Component startup and the client side of the parent interface.
+ */
+#include <cairn/args.h>
+#include <cairn/env.h>
+#include <cairn/log.h>
+#include <cairn/parent.h>
+#include <cairn/pd.h>
+#include <cairn/rom.h>
+#include <cairn/service.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base.h"
+
+static int
+parent_session_cap(struct cn_env *env, uint32_t id, int *ret_cap)
+{
+	struct cn_msg msg;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_SESSION_CAP);
+	cn_msg_put_u32(&msg, id);
+	r = cn_call(env->parent, &msg);
+	if (r >= 0) {
+		if (msg.hdr.ncaps != 1) {
+			cn_msg_reset(&msg);
+			return CN_ERR_BAD_MESSAGE;
+		}
+		*ret_cap = cn_msg_take_cap(&msg, 0);
+	}
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+static void
+session_signal(void *data, uint32_t count)
+{
+	(void)data;
+	(void)count;
+}
+
+static int
+ensure_session_sigh(struct cn_env *env)
+{
+	struct cn_env_priv *p = env->priv;
+	struct cn_msg msg;
+	int r;
+
+	if (p->session_sig)
+		return 0;
+	r = cn_sig_create(env->ep, session_signal, env, &p->session_sig);
+	if (r < 0)
+		return r;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_SESSION_SIGH);
+	cn_msg_put_cap(&msg, cn_sig_cap(p->session_sig));
+	r = cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+int
+cn_session_open(struct cn_env *env, const char *service, const char *label, uint64_t ram_quota,
+                uint32_t cap_quota, const char *extra_args, int *ret_cap, uint32_t *ret_id)
+{
+	struct cn_env_priv *p = env->priv;
+	char args[CN_ARGS_MAX];
+	struct cn_msg msg;
+	uint32_t id;
+	int r, n;
+
+	if (!service || !ret_cap)
+		return -EINVAL;
+	r = ensure_session_sigh(env);
+	if (r < 0)
+		return r;
+	n = snprintf(args, sizeof(args), "label=\"%s\", ram_quota=%llu, cap_quota=%u%s%s",
+	             label ? label : "", (unsigned long long)ram_quota, cap_quota,
+	             extra_args ? ", " : "", extra_args ? extra_args : "");
+	if (n < 0 || (size_t)n >= sizeof(args) || cn_args_valid(args) < 0)
+		return -EINVAL;
+
+	id = p->next_id++;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_SESSION);
+	cn_msg_put_u32(&msg, id);
+	cn_msg_put_str(&msg, service);
+	cn_msg_put_str(&msg, args);
+	r = cn_call(env->parent, &msg);
+	if (r >= 0) {
+		*ret_cap = msg.hdr.ncaps == 1 ? cn_msg_take_cap(&msg, 0) : -1;
+		cn_msg_reset(&msg);
+		if (*ret_cap < 0)
+			return CN_ERR_BAD_MESSAGE;
+		if (ret_id)
+			*ret_id = id;
+		return 0;
+	}
+	cn_msg_reset(&msg);
+	/* Pending: wait for the session signal, then ask for the cap. The
+	 * parent may signal for other sessions, so retry until settled. */
+	while (r == CN_ERR_PENDING) {
+		r = cn_ep_wait_sig(env->ep, p->session_sig);
+		if (r < 0)
+			return r;
+		r = parent_session_cap(env, id, ret_cap);
+	}
+	if (r == 0 && ret_id)
+		*ret_id = id;
+	return r;
+}
+
+int
+cn_session_close(struct cn_env *env, uint32_t id)
+{
+	struct cn_msg msg;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_CLOSE);
+	cn_msg_put_u32(&msg, id);
+	r = cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+	/* A pending close completes at the parent; nothing to wait for. */
+	return r == CN_ERR_PENDING ? 0 : r;
+}
+
+int
+cn_session_upgrade(struct cn_env *env, uint32_t id, uint64_t ram_quota, uint32_t cap_quota)
+{
+	char args[128];
+	struct cn_msg msg;
+	int r;
+
+	snprintf(args, sizeof(args), "ram_quota=%llu, cap_quota=%u", (unsigned long long)ram_quota,
+	         cap_quota);
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_UPGRADE);
+	cn_msg_put_u32(&msg, id);
+	cn_msg_put_str(&msg, args);
+	r = cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+	return r == CN_ERR_PENDING ? 0 : r;
+}
+
+void
+cn_exit(struct cn_env *env, int value)
+{
+	struct cn_msg msg;
+
+	fflush(stdout);
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_EXIT);
+	cn_msg_put_i32(&msg, value);
+	cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+	/* The parent ends us by closing our PD. Until then, do nothing. */
+	for (;;)
+		pause();
+}
+
+/* --- config ROM -------------------------------------------------------- */
+
+static void
+config_changed(void *data, uint32_t count)
+{
+	struct cn_env *env = data;
+	struct cn_env_priv *p = env->priv;
+
+	(void)count;
+	if (cn_rom_update(p->config_rom) < 0)
+		return;
+	cn_xml_free(p->config_doc);
+	p->config_doc = NULL;
+	p->config_err = 0;
+	if (p->config_fn)
+		p->config_fn(env);
+}
+
+int
+cn_config(struct cn_env *env, const struct cn_xml_node **ret_root)
+{
+	struct cn_env_priv *p = env->priv;
+	struct cn_xml_error err;
+	int r;
+
+	if (!p->config_rom) {
+		r = cn_rom_open(env, "config", &p->config_rom);
+		if (r < 0)
+			return r == CN_ERR_DENIED ? -ENOENT : r;
+	}
+	if (!p->config_doc && !p->config_err) {
+		r = cn_xml_parse(cn_rom_data(p->config_rom), cn_rom_size(p->config_rom),
+		                 &p->config_doc, &err);
+		if (r < 0) {
+			if (cn_rom_size(p->config_rom) == 0)
+				cn_error(env, "config ROM is empty");
+			else
+				cn_error(env, "config:%u:%u: %s", err.line, err.column, err.msg);
+			p->config_err = r;
+		}
+	}
+	if (p->config_err)
+		return p->config_err;
+	*ret_root = cn_xml_root(p->config_doc);
+	return 0;
+}
+
+int
+cn_config_sigh(struct cn_env *env, void (*fn)(struct cn_env *env))
+{
+	struct cn_env_priv *p = env->priv;
+	const struct cn_xml_node *root;
+	int r;
+
+	p->config_fn = fn;
+	if (!p->config_rom) {
+		r = cn_config(env, &root);
+		if (r < 0 && !p->config_rom)
+			return r;
+	}
+	if (p->config_sig)
+		return 0;
+	r = cn_sig_create(env->ep, config_changed, env, &p->config_sig);
+	if (r < 0)
+		return r;
+	return cn_rom_sigh(p->config_rom, cn_sig_cap(p->config_sig));
+}
+
+/* --- startup ------------------------------------------------------------ */
+
+static void
+ep_error(void *data, struct cn_obj *obj, int err)
+{
+	struct cn_env *env = data;
+	struct cn_env_priv *p = env->priv;
+
+	(void)obj;
+	/* Logged once per kind of violation, so a hostile peer cannot flood. */
+	unsigned bit = (unsigned)(-err) & 63;
+	if (p->reported_errors & (1ull << bit))
+		return;
+	p->reported_errors |= 1ull << bit;
+	cn_warning(env, "dropped a malformed request: %s", strerror(-err));
+}
+
+static bool
+is_socket(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct cn_env env;
+	static struct cn_env_priv priv;
+	static char stdout_buf[4096];
+	const char *slash;
+	int r;
+
+	(void)argc;
+	env.name = argv[0] ? ((slash = strrchr(argv[0], '/')) ? slash + 1 : argv[0]) : "?";
+	if (!is_socket(CN_PARENT_FD)) {
+		fprintf(stderr,
+		        "%s: a Cairn component, started by core; no parent capability on fd %d\n",
+		        env.name, CN_PARENT_FD);
+		return 2;
+	}
+	/* Stray printf output goes to core through stdout; line-buffer it
+	 * with our own buffer so stdio never needs fstat/ioctl later. */
+	setvbuf(stdout, stdout_buf, _IOLBF, sizeof(stdout_buf));
+	setvbuf(stderr, NULL, _IONBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	env.priv = &priv;
+	env.parent = CN_PARENT_FD;
+	env.log = -1;
+	priv.next_id = CN_ENV_FIRST_DYNAMIC;
+	r = cn_ep_create(&env.ep);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot create entrypoint: %s\n", env.name, strerror(-r));
+		return 3;
+	}
+	cn_ep_set_error_handler(env.ep, ep_error, &env);
+	r = parent_session_cap(&env, CN_ENV_PD, &env.pd);
+	if (r == 0)
+		r = parent_session_cap(&env, CN_ENV_LOG, &env.log);
+	if (r < 0) {
+		fprintf(stderr, "%s: parent refused the environment sessions: %s\n", env.name,
+		        strerror(-r));
+		return 3;
+	}
+	r = cn_sandbox_enter(&env);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot enter the sandbox: %s\n", env.name, strerror(-r));
+		return 3;
+	}
+
+	cn_construct(&env);
+	r = cn_ep_run(env.ep);
+	cn_error(&env, "entrypoint failed: %s", strerror(-r));
+	cn_exit(&env, 3);
+}

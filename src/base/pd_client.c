@@ -1,0 +1,172 @@
+/*
+ * Client stubs of the PD session and dataspaces.
+ */
+#include <cairn/pd.h>
+#include <cairn/wire.h>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+int
+cn_pd_ref_account(int pd, int ref_pd)
+{
+	struct cn_msg msg;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_REF_ACCOUNT);
+	cn_msg_put_cap(&msg, ref_pd);
+	r = cn_call(pd, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+int
+cn_pd_transfer_quota(int pd, int to_pd, uint64_t ram, uint64_t caps)
+{
+	struct cn_msg msg;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_TRANSFER_QUOTA);
+	cn_msg_put_cap(&msg, to_pd);
+	cn_msg_put_u64(&msg, ram);
+	cn_msg_put_u64(&msg, caps);
+	r = cn_call(pd, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+int
+cn_pd_quota(int pd, struct cn_pd_quota *ret)
+{
+	struct cn_msg msg;
+	struct cn_pd_quota q;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_QUOTA);
+	r = cn_call(pd, &msg);
+	if (r >= 0) {
+		cn_msg_get_u64(&msg, &q.ram_quota);
+		cn_msg_get_u64(&msg, &q.ram_used);
+		cn_msg_get_u64(&msg, &q.cap_quota);
+		cn_msg_get_u64(&msg, &q.cap_used);
+		r = cn_msg_end(&msg);
+		if (r == 0)
+			*ret = q;
+	}
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+int
+cn_pd_alloc_ram(int pd, size_t size, struct cn_ds *ret)
+{
+	struct cn_msg msg;
+	uint64_t got;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_ALLOC_RAM);
+	cn_msg_put_u64(&msg, size);
+	r = cn_call(pd, &msg);
+	if (r >= 0) {
+		if (msg.hdr.ncaps != 2 || cn_msg_get_u64(&msg, &got) < 0 || cn_msg_end(&msg) < 0) {
+			r = CN_ERR_BAD_MESSAGE;
+		} else {
+			*ret = (struct cn_ds){.cap = cn_msg_take_cap(&msg, 0),
+			                      .fd = cn_msg_take_cap(&msg, 1),
+			                      .size = got,
+			                      .writeable = 1};
+			r = 0;
+		}
+	}
+	cn_msg_reset(&msg);
+	return r;
+}
+
+int
+cn_pd_free_ram(int pd, struct cn_ds *ds)
+{
+	struct cn_msg msg;
+	int r;
+
+	cn_ds_detach(ds);
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_FREE_RAM);
+	cn_msg_put_cap(&msg, ds->cap);
+	r = cn_call(pd, &msg);
+	cn_msg_reset(&msg);
+	cn_ds_release(ds);
+	return r < 0 ? r : 0;
+}
+
+int
+cn_ds_fetch(struct cn_ds *ds)
+{
+	struct cn_msg msg;
+	uint64_t size;
+	uint32_t writeable;
+	int r;
+
+	if (ds->fd >= 0)
+		return 0;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_DS_FD);
+	r = cn_call(ds->cap, &msg);
+	if (r >= 0) {
+		cn_msg_get_u64(&msg, &size);
+		cn_msg_get_u32(&msg, &writeable);
+		if (msg.hdr.ncaps != 1 || cn_msg_end(&msg) < 0) {
+			r = CN_ERR_BAD_MESSAGE;
+		} else {
+			ds->fd = cn_msg_take_cap(&msg, 0);
+			ds->size = size;
+			ds->writeable = (int)writeable;
+			r = 0;
+		}
+	}
+	cn_msg_reset(&msg);
+	return r;
+}
+
+int
+cn_ds_attach(struct cn_ds *ds)
+{
+	void *p;
+	int r;
+
+	if (ds->addr)
+		return 0;
+	r = cn_ds_fetch(ds);
+	if (r < 0)
+		return r;
+	if (ds->size == 0)
+		return -EINVAL;
+	p = mmap(NULL, ds->size, PROT_READ | (ds->writeable ? PROT_WRITE : 0), MAP_SHARED, ds->fd,
+	         0);
+	if (p == MAP_FAILED)
+		return -errno;
+	ds->addr = p;
+	return 0;
+}
+
+void
+cn_ds_detach(struct cn_ds *ds)
+{
+	if (ds->addr)
+		munmap(ds->addr, ds->size);
+	ds->addr = NULL;
+}
+
+void
+cn_ds_release(struct cn_ds *ds)
+{
+	cn_ds_detach(ds);
+	if (ds->fd >= 0)
+		close(ds->fd);
+	if (ds->cap >= 0)
+		close(ds->cap);
+	ds->fd = ds->cap = -1;
+}

@@ -1,0 +1,397 @@
+/*
+ * The wire module: framing, marshalling, fd passing, limits.
+ */
+#include <cairn/wire.h>
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cairn/fault.h>
+
+enum { MAX_FDS = CN_MSG_CAPS_MAX + 1 };
+
+static void
+close_owned_caps(struct cn_msg *msg)
+{
+	if (!msg->owns_caps)
+		return;
+	for (unsigned i = 0; i < CN_MSG_CAPS_MAX; i++) {
+		if (msg->caps[i] >= 0)
+			close(msg->caps[i]);
+		msg->caps[i] = -1;
+	}
+	msg->owns_caps = false;
+}
+
+void
+cn_msg_init(struct cn_msg *msg, int32_t code)
+{
+	close_owned_caps(msg);
+	msg->hdr = (struct cn_msg_hdr){.code = code};
+	for (unsigned i = 0; i < CN_MSG_CAPS_MAX; i++)
+		msg->caps[i] = -1;
+	msg->pos = 0;
+	msg->bad = false;
+	msg->owns_caps = false;
+}
+
+void
+cn_msg_reset(struct cn_msg *msg)
+{
+	cn_msg_init(msg, 0);
+}
+
+void
+cn_msg_put_bytes(struct cn_msg *msg, const void *data, uint32_t len)
+{
+	if (msg->bad || len > CN_MSG_PAYLOAD_MAX - msg->hdr.len) {
+		msg->bad = true;
+		return;
+	}
+	if (len)
+		memcpy(msg->payload + msg->hdr.len, data, len);
+	msg->hdr.len += len;
+}
+
+void
+cn_msg_put_u32(struct cn_msg *msg, uint32_t v)
+{
+	cn_msg_put_bytes(msg, &v, sizeof(v));
+}
+
+void
+cn_msg_put_u64(struct cn_msg *msg, uint64_t v)
+{
+	cn_msg_put_bytes(msg, &v, sizeof(v));
+}
+
+void
+cn_msg_put_i32(struct cn_msg *msg, int32_t v)
+{
+	cn_msg_put_bytes(msg, &v, sizeof(v));
+}
+
+void
+cn_msg_put_str(struct cn_msg *msg, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len > CN_MSG_STR_MAX) {
+		msg->bad = true;
+		return;
+	}
+	cn_msg_put_u32(msg, (uint32_t)len);
+	cn_msg_put_bytes(msg, s, (uint32_t)len);
+}
+
+void
+cn_msg_put_cap(struct cn_msg *msg, int fd)
+{
+	if (msg->bad || fd < 0 || msg->hdr.ncaps >= CN_MSG_CAPS_MAX || msg->owns_caps) {
+		msg->bad = true;
+		return;
+	}
+	msg->caps[msg->hdr.ncaps++] = fd;
+}
+
+int
+cn_msg_get_bytes(struct cn_msg *msg, void *buf, uint32_t len)
+{
+	if (msg->bad || len > msg->hdr.len - msg->pos) {
+		msg->bad = true;
+		return -EBADMSG;
+	}
+	if (len)
+		memcpy(buf, msg->payload + msg->pos, len);
+	msg->pos += len;
+	return 0;
+}
+
+int
+cn_msg_get_u32(struct cn_msg *msg, uint32_t *ret)
+{
+	uint32_t v;
+	int r = cn_msg_get_bytes(msg, &v, sizeof(v));
+
+	if (r == 0)
+		*ret = v;
+	return r;
+}
+
+int
+cn_msg_get_u64(struct cn_msg *msg, uint64_t *ret)
+{
+	uint64_t v;
+	int r = cn_msg_get_bytes(msg, &v, sizeof(v));
+
+	if (r == 0)
+		*ret = v;
+	return r;
+}
+
+int
+cn_msg_get_i32(struct cn_msg *msg, int32_t *ret)
+{
+	int32_t v;
+	int r = cn_msg_get_bytes(msg, &v, sizeof(v));
+
+	if (r == 0)
+		*ret = v;
+	return r;
+}
+
+int
+cn_msg_get_str(struct cn_msg *msg, char *buf, size_t size)
+{
+	uint32_t len;
+	const uint8_t *s;
+
+	if (cn_msg_get_u32(msg, &len) < 0)
+		return -EBADMSG;
+	if (len > CN_MSG_STR_MAX || len > msg->hdr.len - msg->pos) {
+		msg->bad = true;
+		return -EBADMSG;
+	}
+	s = msg->payload + msg->pos;
+	if (memchr(s, 0, len)) {
+		msg->bad = true;
+		return -EBADMSG;
+	}
+	if (len >= size) {
+		msg->bad = true;
+		return -EMSGSIZE;
+	}
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	msg->pos += len;
+	return 0;
+}
+
+int
+cn_msg_take_cap(struct cn_msg *msg, unsigned i)
+{
+	int fd;
+
+	if (i >= CN_MSG_CAPS_MAX || !msg->owns_caps)
+		return -1;
+	fd = msg->caps[i];
+	msg->caps[i] = -1;
+	return fd;
+}
+
+int
+cn_msg_cap(const struct cn_msg *msg, unsigned i)
+{
+	return i < CN_MSG_CAPS_MAX ? msg->caps[i] : -1;
+}
+
+int
+cn_msg_end(const struct cn_msg *msg)
+{
+	return msg->bad || msg->pos != msg->hdr.len ? -EBADMSG : 0;
+}
+
+int
+cn_wire_send(int fd, const struct cn_msg *msg, int reply_fd, bool nonblock)
+{
+	int fds[MAX_FDS];
+	unsigned nfds = 0;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct cn_msg_hdr hdr = msg->hdr;
+	struct iovec iov[2] = {
+		{.iov_base = &hdr, .iov_len = sizeof(hdr)},
+		{.iov_base = (void *)msg->payload, .iov_len = msg->hdr.len},
+	};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+
+	if (msg->bad)
+		return -EBADMSG;
+	if (msg->hdr.len > CN_MSG_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	if (msg->hdr.ncaps > CN_MSG_CAPS_MAX)
+		return -ETOOMANYREFS;
+
+	hdr.flags = reply_fd >= 0 ? CN_MSG_F_CALL : 0;
+	if (reply_fd >= 0)
+		fds[nfds++] = reply_fd;
+	for (unsigned i = 0; i < msg->hdr.ncaps; i++) {
+		if (msg->caps[i] < 0)
+			return -EBADMSG;
+		fds[nfds++] = msg->caps[i];
+	}
+	if (nfds) {
+		struct cmsghdr *c;
+
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	if (cn_fault_check(CN_FAULT_SEND))
+		return -ENOBUFS;
+	for (;;) {
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0));
+
+		if (n >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EPIPE || errno == ECONNREFUSED || errno == ECONNRESET ||
+		    errno == ENOTCONN)
+			return CN_ERR_DEAD_OBJECT;
+		return -errno;
+	}
+}
+
+int
+cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct cn_msg_hdr hdr;
+	struct iovec iov[2] = {
+		{.iov_base = &hdr, .iov_len = sizeof(hdr)},
+		{.iov_base = msg->payload, .iov_len = CN_MSG_PAYLOAD_MAX},
+	};
+	struct msghdr mh = {
+		.msg_iov = iov,
+		.msg_iovlen = 2,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	int fds[MAX_FDS];
+	unsigned nfds = 0, i;
+	ssize_t n;
+	int err = 0;
+
+	cn_msg_reset(msg);
+	*ret_reply_fd = -1;
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | (nonblock ? MSG_DONTWAIT : 0));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET ? -ECONNRESET : -errno;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		unsigned cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *data = (int *)CMSG_DATA(c);
+		for (i = 0; i < cnt; i++) {
+			int f;
+			memcpy(&f, data + i, sizeof(f));
+			if (nfds < MAX_FDS)
+				fds[nfds++] = f;
+			else
+				close(f);
+		}
+	}
+	if (n == 0 && nfds == 0)
+		return -ECONNRESET;
+
+	if (mh.msg_flags & MSG_CTRUNC)
+		err = -ETOOMANYREFS;
+	else if (mh.msg_flags & MSG_TRUNC)
+		err = -EMSGSIZE;
+	else if ((size_t)n < sizeof(hdr))
+		err = -EBADMSG;
+	else if (hdr.len != (size_t)n - sizeof(hdr) || hdr.len > CN_MSG_PAYLOAD_MAX)
+		err = -EBADMSG;
+	else if (hdr.flags & ~(uint32_t)CN_MSG_F_MASK)
+		err = -EBADMSG;
+	else if (hdr.ncaps > CN_MSG_CAPS_MAX)
+		err = -ETOOMANYREFS;
+	else if (hdr.ncaps + ((hdr.flags & CN_MSG_F_CALL) ? 1u : 0u) != nfds)
+		err = -EBADMSG;
+	if (err) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		return err;
+	}
+
+	msg->hdr = hdr;
+	i = 0;
+	if (hdr.flags & CN_MSG_F_CALL)
+		*ret_reply_fd = fds[i++];
+	for (unsigned c = 0; i < nfds; i++, c++)
+		msg->caps[c] = fds[i];
+	msg->owns_caps = true;
+	return 0;
+}
+
+int
+cn_wire_channel(int ret_fds[2])
+{
+	int fds[2];
+
+	if (cn_fault_check(CN_FAULT_SOCKETPAIR))
+		return -EMFILE;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+		return -errno;
+	ret_fds[0] = fds[0];
+	ret_fds[1] = fds[1];
+	return 0;
+}
+
+int
+cn_call(int cap, struct cn_msg *msg)
+{
+	int ch[2], reply_fd, r;
+
+	if (cap < 0)
+		return CN_ERR_DEAD_OBJECT;
+	r = cn_wire_channel(ch);
+	if (r < 0)
+		return r;
+	r = cn_wire_send(cap, msg, ch[1], false);
+	/* Drop our copy of the reply end at once: if the server dies or drops
+	 * the request, its copy goes too and we see end-of-stream. */
+	close(ch[1]);
+	if (r < 0) {
+		close(ch[0]);
+		return r;
+	}
+	r = cn_wire_recv(ch[0], msg, &reply_fd, false);
+	close(ch[0]);
+	if (reply_fd >= 0) {
+		/* a reply must not carry a reply channel */
+		close(reply_fd);
+		cn_msg_reset(msg);
+		return CN_ERR_BAD_MESSAGE;
+	}
+	if (r < 0)
+		return r == -ECONNRESET ? CN_ERR_NO_REPLY : r;
+	return msg->hdr.code;
+}
+
+int
+cn_reply(int reply_fd, struct cn_msg *msg, int32_t result)
+{
+	int r;
+
+	msg->hdr.code = result;
+	r = cn_wire_send(reply_fd, msg, -1, true);
+	return r == CN_ERR_DEAD_OBJECT ? 0 : r;
+}
+
+int
+cn_cap_identify(int fd, struct cn_cap_id *ret)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	ret->dev = st.st_dev;
+	ret->ino = st.st_ino;
+	return 0;
+}

@@ -1,0 +1,632 @@
+/*
+ * PD service: quota accounts, RAM dataspaces, and the confined Linux
+ * process of each protection domain.
+ */
+#include <cairn/fault.h>
+#include <cairn/parent.h>
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core.h"
+
+static int pd_dispatch(struct cn_obj *obj, struct cn_rpc *rpc);
+
+/* --- dataspaces ---------------------------------------------------------- */
+
+static int
+ds_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
+{
+	struct ds *ds = cn_obj_data(obj);
+	char path[64];
+	int fd;
+
+	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	switch (rpc->opcode) {
+	case CN_DS_FD:
+		if (ds->writeable) {
+			fd = fcntl(ds->memfd, F_DUPFD_CLOEXEC, 0);
+		} else {
+			/* a fresh read-only open: cannot be mapped writable */
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", ds->memfd);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		if (fd < 0)
+			return -errno;
+		cn_rpc_put_cap_owned(rpc, fd);
+		cn_msg_put_u64(rpc->out, ds->size);
+		cn_msg_put_u32(rpc->out, ds->writeable);
+		return CN_OK;
+	case CN_DS_SEAL:
+		if (!ds->writeable)
+			return CN_OK;
+		if (fcntl(ds->memfd, F_ADD_SEALS, F_SEAL_WRITE) < 0)
+			return -errno; /* EBUSY: still mapped writable somewhere */
+		ds->writeable = false;
+		return CN_OK;
+	default:
+		return CN_ERR_INVALID_OPCODE;
+	}
+}
+
+int
+core_ds_create(struct core *core, int memfd, size_t size, bool writeable, struct pd *owner,
+               struct ds **ret)
+{
+	struct ds *ds = calloc(1, sizeof(*ds));
+	int r;
+
+	if (!ds)
+		return -ENOMEM;
+	ds->head.type = OBJ_DS;
+	ds->memfd = memfd;
+	ds->size = size;
+	ds->writeable = writeable;
+	ds->owner = owner;
+	r = cn_obj_create(core->ep, ds_dispatch, ds, &ds->obj);
+	if (r < 0) {
+		free(ds);
+		return r;
+	}
+	*ret = ds;
+	return 0;
+}
+
+void
+core_ds_destroy(struct ds *ds)
+{
+	cn_obj_destroy(ds->obj);
+	close(ds->memfd);
+	free(ds);
+}
+
+static size_t
+page_round(uint64_t size)
+{
+	return (size + CN_PAGE_SIZE - 1) & ~(uint64_t)(CN_PAGE_SIZE - 1);
+}
+
+static int
+alloc_ram(struct pd *pd, struct cn_rpc *rpc)
+{
+	struct ds *ds;
+	uint64_t size;
+	int memfd, r, rwfd;
+
+	if (cn_msg_get_u64(rpc->in, &size) < 0 || cn_msg_end(rpc->in) < 0)
+		return CN_ERR_BAD_MESSAGE;
+	if (size == 0 || size > (1ull << 40))
+		return CN_ERR_INVALID_ARG;
+	size = page_round(size);
+	if (cn_account_avail(&pd->ram) < size)
+		return CN_ERR_OUT_OF_RAM;
+	if (cn_account_avail(&pd->caps) < CN_PD_DS_CAP_COST)
+		return CN_ERR_OUT_OF_CAPS;
+
+	if (cn_fault_check(CN_FAULT_MEMFD))
+		return -EMFILE;
+	memfd = memfd_create(pd->label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (memfd < 0)
+		return -errno;
+	if (ftruncate(memfd, (off_t)size) < 0 ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		r = -errno;
+		close(memfd);
+		return r;
+	}
+	rwfd = fcntl(memfd, F_DUPFD_CLOEXEC, 0);
+	if (rwfd < 0) {
+		r = -errno;
+		close(memfd);
+		return r;
+	}
+	r = core_ds_create(pd->core, memfd, size, true, pd, &ds);
+	if (r < 0) {
+		close(rwfd);
+		close(memfd);
+		return r;
+	}
+	/* cannot fail from here on */
+	cn_account_charge(&pd->ram, size);
+	cn_account_charge(&pd->caps, CN_PD_DS_CAP_COST);
+	ds->next = pd->dataspaces;
+	pd->dataspaces = ds;
+	cn_msg_put_cap(rpc->out, cn_obj_cap(ds->obj));
+	cn_rpc_put_cap_owned(rpc, rwfd);
+	cn_msg_put_u64(rpc->out, size);
+	return CN_OK;
+}
+
+static void
+free_ds(struct pd *pd, struct ds *ds)
+{
+	for (struct ds **p = &pd->dataspaces; *p; p = &(*p)->next) {
+		if (*p == ds) {
+			*p = ds->next;
+			break;
+		}
+	}
+	cn_account_release(&pd->ram, ds->size);
+	cn_account_release(&pd->caps, CN_PD_DS_CAP_COST);
+	core_ds_destroy(ds);
+}
+
+static int
+free_ram(struct pd *pd, struct cn_rpc *rpc)
+{
+	struct cn_obj *obj;
+	struct ds *ds;
+
+	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
+		return CN_ERR_BAD_MESSAGE;
+	obj = cn_ep_lookup(pd->core->ep, cn_msg_cap(rpc->in, 0));
+	if (!obj || ((struct core_head *)cn_obj_data(obj))->type != OBJ_DS)
+		return CN_ERR_INVALID_ARG;
+	ds = cn_obj_data(obj);
+	if (ds->owner != pd)
+		return CN_ERR_DENIED;
+	free_ds(pd, ds);
+	return CN_OK;
+}
+
+/* --- accounts ------------------------------------------------------------ */
+
+struct pd *
+core_pd_from_cap(struct core *core, int cap)
+{
+	struct cn_obj *obj = cn_ep_lookup(core->ep, cap);
+
+	if (!obj || ((struct core_head *)cn_obj_data(obj))->type != OBJ_PD)
+		return NULL;
+	return cn_obj_data(obj);
+}
+
+static int
+ref_account(struct pd *pd, struct cn_rpc *rpc)
+{
+	struct pd *ref;
+	int r;
+
+	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
+		return CN_ERR_BAD_MESSAGE;
+	ref = core_pd_from_cap(pd->core, cn_msg_cap(rpc->in, 0));
+	if (!ref)
+		return CN_ERR_INVALID_ARG;
+	r = cn_account_set_ref(&pd->ram, &ref->ram);
+	if (r == 0 && cn_account_set_ref(&pd->caps, &ref->caps) < 0) {
+		pd->ram.ref = NULL;
+		r = -EINVAL;
+	}
+	return r;
+}
+
+static int
+transfer_quota(struct pd *pd, struct cn_rpc *rpc)
+{
+	struct pd *to;
+	uint64_t ram, caps;
+
+	if (cn_msg_get_u64(rpc->in, &ram) < 0 || cn_msg_get_u64(rpc->in, &caps) < 0 ||
+	    cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
+		return CN_ERR_BAD_MESSAGE;
+	to = core_pd_from_cap(pd->core, cn_msg_cap(rpc->in, 0));
+	if (!to)
+		return CN_ERR_INVALID_ARG;
+	/* validate both before moving either */
+	if (pd->ram.ref != &to->ram && to->ram.ref != &pd->ram)
+		return CN_ERR_DENIED;
+	if (cn_account_avail(&pd->ram) < ram)
+		return CN_ERR_OUT_OF_RAM;
+	if (cn_account_avail(&pd->caps) < caps)
+		return CN_ERR_OUT_OF_CAPS;
+	cn_account_transfer(&pd->ram, &to->ram, ram);
+	cn_account_transfer(&pd->caps, &to->caps, caps);
+	return CN_OK;
+}
+
+/* --- the process ----------------------------------------------------------- */
+
+static const char *
+signal_name(int sig)
+{
+	const char *n = sigabbrev_np(sig);
+	return n ? n : "?";
+}
+
+static void
+pd_exited(void *data, uint32_t events)
+{
+	struct pd *pd = data;
+	siginfo_t info = {0};
+
+	(void)events;
+	if (waitid(P_PIDFD, (id_t)pd->pidfd, &info, WEXITED | WNOHANG) < 0 || info.si_pid == 0)
+		return;
+	cn_watch_destroy(pd->pid_watch);
+	pd->pid_watch = NULL;
+	close(pd->pidfd);
+	pd->pidfd = -1;
+	if (pd->state == CN_PD_RUNNING) {
+		if (info.si_code == CLD_EXITED) {
+			pd->state = CN_PD_EXITED;
+			pd->exit_value = info.si_status;
+		} else {
+			pd->state = CN_PD_SIGNALED;
+			pd->exit_value = info.si_status;
+			snprintf(pd->detail, sizeof(pd->detail), "SIG%s",
+			         signal_name(info.si_status));
+		}
+	}
+	if (pd->exit_sigh >= 0)
+		cn_signal_submit(pd->exit_sigh, 1);
+}
+
+static void
+pd_output(void *data, uint32_t events)
+{
+	struct pd *pd = data;
+	char buf[4096];
+	ssize_t n = read(pd->out_fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		core_line_feed(&pd->out_line, pd->label, buf, (size_t)n);
+		return;
+	}
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	(void)events;
+	core_line_flush(&pd->out_line, pd->label);
+	cn_watch_destroy(pd->out_watch);
+	pd->out_watch = NULL;
+	close(pd->out_fd);
+	pd->out_fd = -1;
+}
+
+static void
+kill_process(struct pd *pd)
+{
+	if (pd->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, pd->pidfd, SIGKILL, NULL, 0);
+}
+
+static void
+pd_violation(void *data, uint32_t events)
+{
+	struct pd *pd = data;
+	struct seccomp_notif *req = NULL;
+	struct seccomp_notif_resp *resp = NULL;
+	char line[CN_PD_DETAIL_MAX + 64];
+
+	if (seccomp_notify_alloc(&req, &resp) == 0 && seccomp_notify_receive(pd->listener, req) == 0) {
+		char *name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
+
+		snprintf(pd->detail, sizeof(pd->detail), "%s", name ? name : "?");
+		if (!name)
+			snprintf(pd->detail, sizeof(pd->detail), "#%d", req->data.nr);
+		free(name);
+		if (pd->state == CN_PD_RUNNING) {
+			pd->state = CN_PD_SANDBOX_KILLED;
+			snprintf(line, sizeof(line), "killed: forbidden system call %s", pd->detail);
+			core_log_labeled(pd->label, line);
+		}
+		kill_process(pd);
+	} else if (events & (EPOLLHUP | EPOLLERR)) {
+		cn_watch_destroy(pd->listener_watch);
+		pd->listener_watch = NULL;
+		close(pd->listener);
+		pd->listener = -1;
+	}
+	seccomp_notify_free(req, resp);
+}
+
+/* The child side of spawn: runs between clone and exec, raw calls only. */
+static void
+child_setup(int parent_cap, int out_fd, int null_fd, const char *path, char *const argv[],
+            char *const envp[], cap_t no_caps)
+{
+	int p;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(127);
+	setpgid(0, 0);
+	/* move the parent cap out of the way before placing it at its fd */
+	p = fcntl(parent_cap, F_DUPFD, 16);
+	if (p < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
+	    dup2(p, CN_PARENT_FD) < 0)
+		_exit(127);
+	if (syscall(SYS_close_range, CN_PARENT_FD + 1, ~0U, 0) < 0)
+		_exit(127);
+	if (geteuid() == 0 || prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) == 1) {
+		for (int c = 0; c <= CAP_LAST_CAP; c++)
+			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (cap_set_proc(no_caps) < 0)
+		_exit(127);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(127);
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+int
+core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_cap, int exit_sigh)
+{
+	struct core *core = pd->core;
+	int out[2], null_fd, pidfd = -1, r;
+	char *argv[8], *envp[8];
+	unsigned argc = 0, envc = 0;
+	cap_t no_caps;
+	pid_t pid;
+	bool debug = core->debug_name && strcmp(core->debug_name, cn_label_last(pd->label)) == 0;
+	const char *asan = getenv("ASAN_OPTIONS");
+	char asan_env[512];
+
+	if (pd->state != CN_PD_NOT_STARTED)
+		return -EBUSY;
+	if (cn_fault_check(CN_FAULT_SPAWN))
+		return -EAGAIN;
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	no_caps = cap_init();
+	if (null_fd < 0 || !no_caps) {
+		r = null_fd < 0 ? -errno : -ENOMEM;
+		goto fail;
+	}
+	if (debug && strcmp(core->debug_tool, "valgrind") == 0) {
+		argv[argc++] = "valgrind";
+		argv[argc++] = "-q";
+		argv[argc++] = "--trace-children=no";
+		path = "/usr/bin/valgrind";
+	}
+	argv[argc++] = (char *)binary;
+	argv[argc] = NULL;
+	if (debug)
+		envp[envc++] = "CAIRN_SANDBOX=relaxed";
+	/* Sanitizer reports must reach the log, and leak checking cannot run
+	 * in a component that never returns from its entrypoint. */
+	snprintf(asan_env, sizeof(asan_env), "ASAN_OPTIONS=%s%sdetect_leaks=0:symbolize=0",
+	         asan ? asan : "", asan ? ":" : "");
+	envp[envc++] = asan_env;
+	envp[envc] = NULL;
+
+	struct clone_args ca = {
+		.flags = CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (pid == 0)
+		child_setup(parent_cap, out[1], null_fd, path, argv, envp, no_caps);
+
+	close(out[1]);
+	close(null_fd);
+	cap_free(no_caps);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	pd->pid = pid;
+	pd->pidfd = pidfd;
+	pd->out_fd = out[0];
+	pd->exit_sigh = exit_sigh;
+	pd->relaxed = debug;
+	pd->state = CN_PD_RUNNING;
+	cn_ep_watch(core->ep, pidfd, EPOLLIN, pd_exited, pd, &pd->pid_watch);
+	cn_ep_watch(core->ep, out[0], EPOLLIN, pd_output, pd, &pd->out_watch);
+	if (debug)
+		core_log("Warning: [%s] runs under %s with its sandbox relaxed (pid %d)", pd->label,
+		         core->debug_tool, pid);
+	return 0;
+fail:
+	close(out[0]);
+	close(out[1]);
+	if (null_fd >= 0)
+		close(null_fd);
+	if (no_caps)
+		cap_free(no_caps);
+	return r;
+}
+
+static bool
+seccomp_listener_of(struct pd *pd, int fd)
+{
+	char path[64], target[64], status[4096];
+	ssize_t n;
+	int sfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = 0;
+	if (strcmp(target, "anon_inode:seccomp notify") != 0)
+		return false;
+	/* and the process must really run under a filter now */
+	snprintf(path, sizeof(path), "/proc/%d/status", pd->pid);
+	sfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return false;
+	n = read(sfd, status, sizeof(status) - 1);
+	close(sfd);
+	if (n <= 0)
+		return false;
+	status[n] = 0;
+	return strstr(status, "\nSeccomp:\t2\n") != NULL;
+}
+
+static int
+sandbox(struct pd *pd, struct cn_rpc *rpc)
+{
+	int fd;
+
+	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
+		return CN_ERR_BAD_MESSAGE;
+	if (pd->state != CN_PD_RUNNING || pd->listener >= 0)
+		return CN_ERR_DENIED;
+	if (!seccomp_listener_of(pd, cn_msg_cap(rpc->in, 0)))
+		return CN_ERR_INVALID_ARG;
+	fd = cn_msg_take_cap(rpc->in, 0);
+	if (cn_ep_watch(pd->core->ep, fd, EPOLLIN, pd_violation, pd, &pd->listener_watch) < 0) {
+		close(fd);
+		return -ENOMEM;
+	}
+	pd->listener = fd;
+	pd->sandboxed = true;
+	return CN_OK;
+}
+
+static int
+spawn(struct pd *pd, struct cn_rpc *rpc)
+{
+	char binary[CN_LABEL_MAX];
+	const char *path;
+	int r, sigh;
+
+	if (cn_msg_get_str(rpc->in, binary, sizeof(binary)) < 0 || cn_msg_end(rpc->in) < 0 ||
+	    rpc->in->hdr.ncaps != 2)
+		return CN_ERR_BAD_MESSAGE;
+	path = core_rom_path(pd->core, binary);
+	if (!path)
+		return CN_ERR_NOT_FOUND;
+	if (pd->state != CN_PD_NOT_STARTED)
+		return CN_ERR_DENIED;
+	sigh = cn_msg_take_cap(rpc->in, 1);
+	r = core_pd_spawn(pd, binary, path, cn_msg_cap(rpc->in, 0), sigh);
+	if (r < 0)
+		close(sigh);
+	return r;
+}
+
+static int
+exit_status(struct pd *pd, struct cn_rpc *rpc)
+{
+	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	cn_msg_put_u32(rpc->out, pd->state);
+	cn_msg_put_i32(rpc->out, pd->exit_value);
+	cn_msg_put_str(rpc->out, pd->detail);
+	return CN_OK;
+}
+
+static int
+pd_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
+{
+	struct pd *pd = cn_obj_data(obj);
+
+	switch (rpc->opcode) {
+	case CN_PD_REF_ACCOUNT:
+		return ref_account(pd, rpc);
+	case CN_PD_TRANSFER_QUOTA:
+		return transfer_quota(pd, rpc);
+	case CN_PD_QUOTA:
+		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+			return CN_ERR_BAD_MESSAGE;
+		cn_msg_put_u64(rpc->out, pd->ram.quota);
+		cn_msg_put_u64(rpc->out, pd->ram.used);
+		cn_msg_put_u64(rpc->out, pd->caps.quota);
+		cn_msg_put_u64(rpc->out, pd->caps.used);
+		return CN_OK;
+	case CN_PD_ALLOC_RAM:
+	case CN_PD_FREE_RAM:
+		/* a started process gets memory only once it is confined */
+		if (pd->state == CN_PD_RUNNING && !pd->sandboxed && !pd->relaxed)
+			return CN_ERR_DENIED;
+		return rpc->opcode == CN_PD_ALLOC_RAM ? alloc_ram(pd, rpc) : free_ram(pd, rpc);
+	case CN_PD_SPAWN:
+		return spawn(pd, rpc);
+	case CN_PD_EXIT_STATUS:
+		return exit_status(pd, rpc);
+	case CN_PD_SANDBOX:
+		return sandbox(pd, rpc);
+	default:
+		return CN_ERR_INVALID_OPCODE;
+	}
+}
+
+int
+core_pd_create(struct core *core, const char *label, struct pd **ret)
+{
+	struct pd *pd = calloc(1, sizeof(*pd));
+	int r;
+
+	if (!pd)
+		return -ENOMEM;
+	pd->head.type = OBJ_PD;
+	pd->core = core;
+	snprintf(pd->label, sizeof(pd->label), "%s", label);
+	pd->pidfd = pd->out_fd = pd->listener = pd->exit_sigh = -1;
+	r = cn_obj_create(core->ep, pd_dispatch, pd, &pd->obj);
+	if (r < 0) {
+		free(pd);
+		return r;
+	}
+	pd->next = core->pds;
+	core->pds = pd;
+	*ret = pd;
+	return 0;
+}
+
+void
+core_pd_destroy(struct pd *pd)
+{
+	struct core *core = pd->core;
+
+	kill_process(pd);
+	if (pd->pidfd >= 0) {
+		/* reap now: the process is gone for good after SIGKILL */
+		siginfo_t info;
+		waitid(P_PIDFD, (id_t)pd->pidfd, &info, WEXITED);
+		close(pd->pidfd);
+	}
+	cn_watch_destroy(pd->pid_watch);
+	if (pd->out_fd >= 0) {
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(pd->out_fd, buf, sizeof(buf))) > 0)
+			core_line_feed(&pd->out_line, pd->label, buf, (size_t)n);
+		core_line_flush(&pd->out_line, pd->label);
+		close(pd->out_fd);
+	}
+	cn_watch_destroy(pd->out_watch);
+	cn_watch_destroy(pd->listener_watch);
+	if (pd->listener >= 0)
+		close(pd->listener);
+	if (pd->exit_sigh >= 0)
+		close(pd->exit_sigh);
+	while (pd->dataspaces)
+		free_ds(pd, pd->dataspaces);
+	/* sub-accounts now refer to our reference account */
+	for (struct pd *o = core->pds; o; o = o->next) {
+		if (o->ram.ref == &pd->ram)
+			o->ram.ref = pd->ram.ref;
+		if (o->caps.ref == &pd->caps)
+			o->caps.ref = pd->caps.ref;
+	}
+	cn_account_close(&pd->ram);
+	cn_account_close(&pd->caps);
+	for (struct pd **p = &core->pds; *p; p = &(*p)->next) {
+		if (*p == pd) {
+			*p = pd->next;
+			break;
+		}
+	}
+	cn_obj_destroy(pd->obj);
+	free(pd);
+}

@@ -1,0 +1,328 @@
+/*
+ * ROM service: files of the boot directories as sealed, read-only memfds.
+ * A file that changes on disk is re-read and its sessions are signalled.
+ */
+#include <cairn/rom.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core.h"
+
+enum { ROM_MODULE_MAX = 256 << 20, ROM_NAME_MAX = 256, ROM_WATCHES_MAX = 64 };
+
+struct rom_session;
+
+struct rom_module {
+	char name[ROM_NAME_MAX];
+	char path[PATH_MAX];
+	struct ds *ds; /* current content, NULL if not loaded or empty */
+	size_t size;   /* bytes of content */
+	bool loaded;
+	struct rom_session *sessions;
+	struct rom_module *next;
+};
+
+struct rom_session {
+	struct core_head head;
+	struct cn_obj *obj;
+	struct core *core;
+	struct rom_module *module;
+	int sigh;
+	struct rom_session *next;
+};
+
+struct dir_watch {
+	int wd;
+	char dir[PATH_MAX];
+};
+
+static struct rom_module *
+find(struct core *core, const char *name)
+{
+	for (struct rom_module *m = core->roms; m; m = m->next)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+const char *
+core_rom_path(struct core *core, const char *name)
+{
+	struct rom_module *m = find(core, name);
+	return m ? m->path : NULL;
+}
+
+static int
+load(struct core *core, struct rom_module *m)
+{
+	struct stat st;
+	int fd, memfd, r;
+	size_t size, done = 0;
+	struct ds *ds = NULL;
+
+	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > ROM_MODULE_MAX) {
+		close(fd);
+		return -EINVAL;
+	}
+	size = (size_t)st.st_size;
+	memfd = memfd_create(m->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (memfd < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	size_t alloc = (size + CN_PAGE_SIZE - 1) & ~(size_t)(CN_PAGE_SIZE - 1);
+	r = ftruncate(memfd, (off_t)alloc) < 0 ? -errno : 0;
+	while (r == 0 && done < size) {
+		ssize_t n = copy_file_range(fd, NULL, memfd, NULL, size - done, 0);
+		if (n <= 0) {
+			/* the file shrank under us: the new version comes with the
+			 * next change event */
+			size = done;
+			break;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	if (r == 0 && fcntl(memfd, F_ADD_SEALS,
+	                    F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		r = -errno;
+	if (r == 0 && size)
+		r = core_ds_create(core, memfd, alloc, false, NULL, &ds);
+	if (r < 0 || !size) {
+		close(memfd);
+		if (r < 0)
+			return r;
+	}
+	if (m->ds)
+		core_ds_destroy(m->ds);
+	m->ds = ds;
+	m->size = size;
+	m->loaded = true;
+	return 0;
+}
+
+static void
+reload(struct core *core, struct rom_module *m)
+{
+	if (!m->loaded && !m->sessions)
+		return; /* nobody looked at it yet */
+	if (load(core, m) < 0)
+		return;
+	for (struct rom_session *s = m->sessions; s; s = s->next)
+		if (s->sigh >= 0)
+			cn_signal_submit(s->sigh, 1);
+}
+
+static void
+inotify_event(void *data, uint32_t events)
+{
+	struct core *core = data;
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	char path[PATH_MAX + NAME_MAX + 2];
+
+	(void)events;
+	while ((n = read(core->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			p += sizeof(*ev) + ev->len;
+			if (!ev->len)
+				continue;
+			for (unsigned i = 0; i < core->watch_count; i++) {
+				if (core->watches[i].wd != ev->wd)
+					continue;
+				snprintf(path, sizeof(path), "%s/%s", core->watches[i].dir, ev->name);
+				for (struct rom_module *m = core->roms; m; m = m->next)
+					if (strcmp(m->path, path) == 0)
+						reload(core, m);
+			}
+		}
+	}
+}
+
+int
+core_rom_init(struct core *core)
+{
+	core->watches = calloc(ROM_WATCHES_MAX, sizeof(*core->watches));
+	if (!core->watches)
+		return -ENOMEM;
+	core->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (core->inotify_fd < 0)
+		return -errno;
+	return cn_ep_watch(core->ep, core->inotify_fd, EPOLLIN, inotify_event, core,
+	                   &core->inotify_watch);
+}
+
+static void
+watch_dir(struct core *core, const char *dir)
+{
+	int wd;
+
+	for (unsigned i = 0; i < core->watch_count; i++)
+		if (strcmp(core->watches[i].dir, dir) == 0)
+			return;
+	if (core->watch_count == ROM_WATCHES_MAX)
+		return;
+	wd = inotify_add_watch(core->inotify_fd, dir,
+	                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE);
+	if (wd < 0)
+		return;
+	core->watches[core->watch_count].wd = wd;
+	snprintf(core->watches[core->watch_count].dir, PATH_MAX, "%s", dir);
+	core->watch_count++;
+}
+
+int
+core_rom_add(struct core *core, const char *name, const char *path)
+{
+	struct rom_module *m;
+	char real[PATH_MAX], dir[PATH_MAX], *slash;
+
+	if (!name[0] || strlen(name) >= ROM_NAME_MAX || strchr(name, '/'))
+		return -EINVAL;
+	if (find(core, name))
+		return 0; /* the first one given wins */
+	if (!realpath(path, real))
+		return -errno;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->path, sizeof(m->path), "%s", real);
+	m->next = core->roms;
+	core->roms = m;
+	snprintf(dir, sizeof(dir), "%s", real);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		watch_dir(core, dir);
+	}
+	return 0;
+}
+
+int
+core_rom_add_dir(struct core *core, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			core_rom_add(core, e->d_name, path);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
+{
+	struct rom_session *s = cn_obj_data(obj);
+	struct rom_module *m = s->module;
+	char path[64];
+	int fd;
+
+	switch (rpc->opcode) {
+	case CN_ROM_DATASPACE:
+		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+			return CN_ERR_BAD_MESSAGE;
+		if (!m->ds) {
+			cn_msg_put_u64(rpc->out, 0);
+			return CN_OK;
+		}
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", m->ds->memfd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		cn_msg_put_cap(rpc->out, cn_obj_cap(m->ds->obj));
+		cn_rpc_put_cap_owned(rpc, fd);
+		cn_msg_put_u64(rpc->out, m->size);
+		return CN_OK;
+	case CN_ROM_SIGH:
+		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
+			return CN_ERR_BAD_MESSAGE;
+		if (s->sigh >= 0)
+			close(s->sigh);
+		s->sigh = cn_msg_take_cap(rpc->in, 0);
+		return CN_OK;
+	default:
+		return CN_ERR_INVALID_OPCODE;
+	}
+}
+
+int
+core_rom_session_create(struct core *core, const char *label, struct core_head **ret)
+{
+	struct rom_module *m = find(core, cn_label_last(label));
+	struct rom_session *s;
+	int r;
+
+	if (!m)
+		return CN_ERR_DENIED;
+	if (!m->loaded) {
+		r = load(core, m);
+		if (r < 0)
+			return CN_ERR_DENIED;
+	}
+	if (!m->ds)
+		return CN_ERR_DENIED; /* Genode: an empty module is no ROM */
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->head.type = OBJ_ROM_SESSION;
+	s->core = core;
+	s->module = m;
+	s->sigh = -1;
+	r = cn_obj_create(core->ep, rom_dispatch, s, &s->obj);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	s->next = m->sessions;
+	m->sessions = s;
+	*ret = &s->head;
+	return 0;
+}
+
+void
+core_rom_session_destroy(struct core_head *head)
+{
+	struct rom_session *s = (struct rom_session *)head;
+
+	for (struct rom_session **p = &s->module->sessions; *p; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	}
+	if (s->sigh >= 0)
+		close(s->sigh);
+	cn_obj_destroy(s->obj);
+	free(s);
+}
+
+int
+core_rom_session_cap(struct core_head *head)
+{
+	return cn_obj_cap(((struct rom_session *)head)->obj);
+}
