@@ -38,6 +38,9 @@ __attribute__((noreturn)) void cn_exit(struct cn_env *env, int value);
 int cn_session_open(struct cn_env *env, const char *service, const char *label,
                     uint64_t ram_quota, uint32_t cap_quota, const char *extra_args, int *ret_cap,
                     uint32_t *ret_id);
+/* A fresh client id, for components that talk the parent protocol
+ * directly (init). */
+uint32_t cn_session_id_alloc(struct cn_env *env);
 int cn_session_close(struct cn_env *env, uint32_t id);
 int cn_session_upgrade(struct cn_env *env, uint32_t id, uint64_t ram_quota, uint32_t cap_quota);
 

@@ -88,7 +88,7 @@ cn_session_open(struct cn_env *env, const char *service, const char *label, uint
 	if (n < 0 || (size_t)n >= sizeof(args) || cn_args_valid(args) < 0)
 		return -EINVAL;
 
-	id = p->next_id++;
+	id = cn_session_id_alloc(env);
 	msg.owns_caps = false;
 	cn_msg_init(&msg, CN_PARENT_SESSION);
 	cn_msg_put_u32(&msg, id);
@@ -116,6 +116,12 @@ cn_session_open(struct cn_env *env, const char *service, const char *label, uint
 	if (r == 0 && ret_id)
 		*ret_id = id;
 	return r;
+}
+
+uint32_t
+cn_session_id_alloc(struct cn_env *env)
+{
+	return env->priv->next_id++;
 }
 
 int

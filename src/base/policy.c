@@ -73,16 +73,17 @@ score(const struct cn_xml_node *node, struct span label)
 	const struct cn_xml_attr *prefix = cn_xml_attr(node, "label_prefix");
 	const struct cn_xml_attr *suffix = cn_xml_attr(node, "label_suffix");
 	struct label_score score = {
-		.has_label = exact != NULL,
-		.has_prefix = prefix != NULL,
-		.has_suffix = suffix != NULL,
+	    .has_label = exact != NULL,
+	    .has_prefix = prefix != NULL,
+	    .has_suffix = suffix != NULL,
 	};
 	size_t exact_len;
 
-	score.matches = (exact || prefix || suffix) &&
-	                (!exact || value_matches(exact, label, MATCH_EXACT, &exact_len)) &&
-	                (!prefix || value_matches(prefix, label, MATCH_PREFIX, &score.prefix_len)) &&
-	                (!suffix || value_matches(suffix, label, MATCH_SUFFIX, &score.suffix_len));
+	score.matches =
+	    (exact || prefix || suffix) &&
+	    (!exact || value_matches(exact, label, MATCH_EXACT, &exact_len)) &&
+	    (!prefix || value_matches(prefix, label, MATCH_PREFIX, &score.prefix_len)) &&
+	    (!suffix || value_matches(suffix, label, MATCH_SUFFIX, &score.suffix_len));
 	return score;
 }
 

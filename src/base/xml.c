@@ -210,9 +210,14 @@ parse_attributes(struct parser *p, size_t tag_pos, const char *tag, size_t tag_l
 			*ret_count = count;
 			return 0;
 		}
+		if (looking_at(p, "/"))
+			return p->pos + 1 == p->len
+			           ? fail(p, tag_pos, -EINVAL, "unterminated start tag <%.*s>",
+			                  tag_shown, tag)
+			           : fail(p, p->pos + 1, -EINVAL, "expected '>' after '/'");
 		if (!parse_name(p, &attr.name, &attr.name_len))
-			return fail(p, name_pos, -EINVAL, "unexpected character in start tag <%.*s>",
-			            tag_shown, tag);
+			return fail(p, name_pos, -EINVAL,
+			            "unexpected character in start tag <%.*s>", tag_shown, tag);
 		if (!spaced)
 			return fail(p, name_pos, -EINVAL, "expected whitespace before attribute");
 		if (count == CN_XML_MAX_ATTRS)
@@ -235,8 +240,8 @@ parse_attributes(struct parser *p, size_t tag_pos, const char *tag, size_t tag_l
 			    memcmp(other->name, attr.name, attr.name_len) == 0)
 				return fail(p, name_pos, -EINVAL, "duplicate attribute '%.*s'",
 				            (int)(attr.name_len < NAME_IN_MESSAGE_MAX
-				                          ? attr.name_len
-				                          : NAME_IN_MESSAGE_MAX),
+				                      ? attr.name_len
+				                      : NAME_IN_MESSAGE_MAX),
 				            attr.name);
 		}
 		p->tag_attrs[count++] = attr;
@@ -252,7 +257,7 @@ parse_element(struct parser *p, struct cn_xml_node *parent, unsigned depth,
 	struct cn_xml_node *node = NULL, *last_child = NULL;
 	const char *name;
 	size_t name_len;
-	unsigned num_attrs;
+	unsigned num_attrs = 0;
 	int shown, rc;
 
 	if (looking_at(p, "<!DOCTYPE"))
@@ -427,10 +432,10 @@ cn_xml_parse(const char *text, size_t len, struct cn_xml_doc **ret_doc,
 	memcpy(doc->text, text, len);
 
 	p = (struct parser){
-		.text = doc->text,
-		.len = len,
-		.nodes = doc->nodes,
-		.attrs = (struct cn_xml_attr *)((char *)doc->nodes + nodes_size),
+	    .text = doc->text,
+	    .len = len,
+	    .nodes = doc->nodes,
+	    .attrs = (struct cn_xml_attr *)((char *)doc->nodes + nodes_size),
 	};
 	rc = parse_document(&p, &doc->root);
 	assert(rc == 0 && doc->root);
@@ -488,8 +493,7 @@ cn_xml_count(const struct cn_xml_node *node, const char *name)
 {
 	unsigned count = 0;
 
-	cn_xml_for_each(child, node, name)
-		count++;
+	cn_xml_for_each(child, node, name) count++;
 	return count;
 }
 
@@ -584,7 +588,8 @@ decode_one(const char *raw, size_t len, size_t *pos, char out[4])
 		const char *name;
 		char c;
 	} entities[] = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}};
-	size_t start = *pos + 1, limit = len - start < ENTITY_MAX + 1 ? len - start : ENTITY_MAX + 1;
+	size_t start = *pos + 1,
+	       limit = len - start < ENTITY_MAX + 1 ? len - start : ENTITY_MAX + 1;
 	const char *ref = raw + start, *semicolon;
 	size_t ref_len;
 	int n;

@@ -117,8 +117,11 @@ open_session(struct core *core, struct cn_rpc *rpc)
 		return CN_ERR_INVALID_ARG;
 	if (cn_label_prefixed("init", label, full, sizeof(full)) < 0)
 		return CN_ERR_INVALID_ARG;
-	if ((cn_args_u64(args, "ram_quota", &ram) < 0 && cn_args_str(args, "ram_quota", NULL, 0) != -ENOENT) ||
-	    (cn_args_u64(args, "cap_quota", &caps) < 0 && cn_args_str(args, "cap_quota", NULL, 0) != -ENOENT))
+	r = cn_args_u64(args, "ram_quota", &ram);
+	if (r < 0 && r != -ENOENT)
+		return CN_ERR_INVALID_ARG;
+	r = cn_args_u64(args, "cap_quota", &caps);
+	if (r < 0 && r != -ENOENT)
 		return CN_ERR_INVALID_ARG;
 	if (cn_account_avail(&core->init_pd->ram) < ram)
 		return CN_ERR_OUT_OF_RAM;

@@ -85,15 +85,22 @@ load(struct core *core, struct rom_module *m)
 	}
 	size_t alloc = (size + CN_PAGE_SIZE - 1) & ~(size_t)(CN_PAGE_SIZE - 1);
 	r = ftruncate(memfd, (off_t)alloc) < 0 ? -errno : 0;
-	while (r == 0 && done < size) {
-		ssize_t n = copy_file_range(fd, NULL, memfd, NULL, size - done, 0);
-		if (n <= 0) {
-			/* the file shrank under us: the new version comes with the
-			 * next change event */
-			size = done;
-			break;
+	if (r == 0 && size) {
+		char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+
+		if (p == MAP_FAILED)
+			r = -errno;
+		while (r == 0 && done < size) {
+			ssize_t n = read(fd, p + done, size - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break; /* shrank under us: the next change event brings the rest */
+			done += (size_t)n;
 		}
-		done += (size_t)n;
+		size = done;
+		if (p != MAP_FAILED)
+			munmap(p, alloc);
 	}
 	close(fd);
 	if (r == 0 && fcntl(memfd, F_ADD_SEALS,

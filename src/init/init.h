@@ -1,0 +1,100 @@
+/*
+ * init: private types shared by its modules (main.c: config and children;
+ * session.c: the parent interface served to children and session routing).
+ */
+#ifndef CAIRN_INIT_H
+#define CAIRN_INIT_H
+
+#include <cairn/args.h>
+#include <cairn/env.h>
+#include <cairn/parent.h>
+#include <cairn/pd.h>
+#include <cairn/xml.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+	INIT_NAME_MAX = 64,      /* start node names, as in Genode */
+	INIT_CHILD_SESSIONS_MAX = 256, /* sessions one child may hold or request */
+	INIT_PROVIDES_MAX = 16,
+};
+
+enum session_state {
+	SESSION_CREATE_REQUESTED, /* waiting for the server */
+	SESSION_AVAILABLE,        /* cap delivered */
+	SESSION_DENIED,           /* the client learns it with SESSION_CAP */
+	SESSION_CLOSE_REQUESTED,  /* waiting for the server to close */
+};
+
+enum pending_request { PENDING_NONE, PENDING_CREATE, PENDING_CLOSE };
+
+struct child;
+
+struct session {
+	struct child *client; /* NULL once the client is gone */
+	uint32_t client_id;
+	struct child *server; /* NULL: routed to init's parent, or local */
+	uint32_t server_id;
+	uint32_t parent_id;   /* id at init's parent if routed there */
+	enum session_state state;
+	enum pending_request pending; /* what the server has yet to fetch */
+	int32_t error; /* why it was denied */
+	int cap;
+	uint64_t ram, caps; /* donated by the client */
+	char service[CN_SERVICE_NAME_MAX];
+	char args[CN_ARGS_MAX];     /* as forwarded to the server */
+	struct cn_obj *local;       /* inline config ROM served by init */
+	struct session *next;       /* in init's list */
+};
+
+struct child {
+	struct init *init;
+	char name[INIT_NAME_MAX];
+	char binary[INIT_NAME_MAX];
+	uint64_t ram, caps;
+	bool exit_propagate;
+	char *config; /* inline <config> text or NULL */
+	size_t config_len;
+	struct cn_ds config_ds; /* sealed copy served as the config ROM */
+	char provides[INIT_PROVIDES_MAX][CN_SERVICE_NAME_MAX];
+	unsigned provides_count;
+	bool announced[INIT_PROVIDES_MAX];
+	const struct cn_xml_node *start; /* in init's current config */
+	/* resources at core */
+	int pd;
+	uint32_t pd_id;
+	int log;
+	uint32_t log_id;
+	/* the parent object this child calls */
+	struct cn_obj *parent;
+	struct cn_sig *exit_sig;
+	int session_sigh;
+	int requests_sigh;
+	uint32_t next_server_id;
+	bool alive, exited;
+	struct child *next;
+};
+
+struct init {
+	struct cn_env *env;
+	struct cn_xml_doc *config;
+	struct child *children;
+	struct session *sessions;
+	bool verbose;
+};
+
+/* session.c */
+int init_child_parent_dispatch(struct cn_obj *obj, struct cn_rpc *rpc);
+/* Close everything a child holds or serves (it exited or died). */
+void init_child_sessions_release(struct init *init, struct child *child);
+/* Open a session at init's parent synchronously (core never defers). */
+int init_parent_session(struct init *init, const char *service, const char *args, int *ret_cap,
+                        uint32_t *ret_id);
+int init_parent_close(struct init *init, uint32_t id);
+
+/* main.c */
+void init_child_exited(struct child *child, int value);
+const struct cn_xml_node *init_config_root(struct init *init);
+
+#endif

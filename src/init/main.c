@@ -1,0 +1,389 @@
+/*
+ * init: starts the children of its config, routes their session requests
+ * (session.c) and reports their ends. This is the minimal init of the
+ * foundation: start nodes, quotas, routes, provides, inline configs and
+ * exit propagation. Reconfiguration and init as a server come next.
+ */
+#include <cairn/log.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "init.h"
+
+enum {
+	DEFAULT_CAPS = 100,
+	DEFAULT_RAM = 1 << 20,
+	PRESERVE_RAM = 320 << 10, /* what init keeps for itself, as Genode's init */
+	PRESERVE_CAPS = 20,
+	MIN_CHILD_CAPS = 8, /* a component needs a few objects to start */
+};
+
+/* ---- init's only mutable global state ---- */
+static struct init state;
+
+const struct cn_xml_node *
+init_config_root(struct init *init)
+{
+	return cn_xml_root(init->config);
+}
+
+static void
+child_teardown(struct child *c)
+{
+	struct init *init = c->init;
+
+	init_child_sessions_release(init, c);
+	if (c->config_ds.cap >= 0)
+		cn_pd_free_ram(init->env->pd, &c->config_ds);
+	/* closing the PD at core ends the process and returns its quota */
+	if (c->pd >= 0) {
+		init_parent_close(init, c->pd_id);
+		close(c->pd);
+		c->pd = -1;
+	}
+	if (c->log >= 0) {
+		init_parent_close(init, c->log_id);
+		close(c->log);
+		c->log = -1;
+	}
+	cn_obj_destroy(c->parent);
+	c->parent = NULL;
+	cn_sig_destroy(c->exit_sig);
+	c->exit_sig = NULL;
+	if (c->session_sigh >= 0)
+		close(c->session_sigh);
+	if (c->requests_sigh >= 0)
+		close(c->requests_sigh);
+	c->session_sigh = c->requests_sigh = -1;
+	c->alive = false;
+}
+
+static void
+propagate_exit(struct init *init, int value)
+{
+	struct cn_msg msg;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_EXIT);
+	cn_msg_put_i32(&msg, value);
+	cn_call(init->env->parent, &msg);
+	cn_msg_reset(&msg);
+}
+
+void
+init_child_exited(struct child *c, int value)
+{
+	struct init *init = c->init;
+
+	if (c->exited)
+		return;
+	c->exited = true;
+	cn_log(init->env, "child \"%s\" exited with exit value %d", c->name, value);
+	child_teardown(c);
+	if (c->exit_propagate)
+		propagate_exit(init, value);
+}
+
+/* Core tells us the process ended; if it did not exit through us, say how. */
+static void
+child_died(void *data, uint32_t count)
+{
+	struct child *c = data;
+	struct init *init = c->init;
+	struct cn_msg msg;
+	uint32_t st = 0;
+	int32_t value = 0;
+	char detail[CN_PD_DETAIL_MAX] = "";
+
+	(void)count;
+	if (c->exited || c->pd < 0)
+		return;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_EXIT_STATUS);
+	if (cn_call(c->pd, &msg) >= 0) {
+		cn_msg_get_u32(&msg, &st);
+		cn_msg_get_i32(&msg, &value);
+		cn_msg_get_str(&msg, detail, sizeof(detail));
+	}
+	cn_msg_reset(&msg);
+	if (st == CN_PD_RUNNING || st == CN_PD_NOT_STARTED)
+		return;
+	c->exited = true;
+	if (st == CN_PD_SANDBOX_KILLED)
+		cn_log(init->env, "child \"%s\" was killed: forbidden system call %s", c->name,
+		       detail);
+	else if (st == CN_PD_SIGNALED)
+		cn_log(init->env, "child \"%s\" was killed by signal %s", c->name, detail);
+	else
+		cn_log(init->env, "child \"%s\" exited with exit value %d", c->name, value);
+	child_teardown(c);
+	if (c->exit_propagate)
+		propagate_exit(init, st == CN_PD_EXITED ? value : 1);
+}
+
+/* --- quota configuration ---------------------------------------------------- */
+
+static int
+quota_attr(struct init *init, const struct cn_xml_node *start, const char *attr,
+           const char *resource, uint64_t dflt, uint64_t *ret)
+{
+	char name[INIT_NAME_MAX] = "?";
+	uint64_t v;
+	int r;
+
+	cn_xml_attr_str(start, "name", name, sizeof(name));
+	r = cn_xml_attr_u64(start, attr, &v);
+	if (r == -ENOENT) {
+		cn_xml_for_each(res, start, "resource")
+		{
+			if (cn_xml_attr_is(res, "name", resource)) {
+				r = cn_xml_attr_u64(res, "quantum", &v);
+				if (r == -ENOENT)
+					r = -EINVAL;
+			}
+		}
+	}
+	if (r == -ENOENT) {
+		*ret = dflt;
+		return 0;
+	}
+	if (r < 0) {
+		cn_error(init->env, "%s: invalid %s quota in <start>", name,
+		         strcmp(resource, "RAM") == 0 ? "RAM" : "capability");
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* --- starting children -------------------------------------------------------- */
+
+static char *
+copy_text(const char *s, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = 0;
+	}
+	return p;
+}
+
+static int
+child_resources(struct init *init, struct child *c)
+{
+	struct cn_pd_quota q;
+	char args[CN_ARGS_MAX];
+	int r;
+
+	r = cn_pd_quota(init->env->pd, &q);
+	if (r < 0)
+		return r;
+	uint64_t avail_ram = q.ram_quota - q.ram_used, avail_caps = q.cap_quota - q.cap_used;
+	avail_ram = avail_ram > PRESERVE_RAM ? avail_ram - PRESERVE_RAM : 0;
+	avail_caps = avail_caps > PRESERVE_CAPS ? avail_caps - PRESERVE_CAPS : 0;
+	if (c->ram > avail_ram) {
+		cn_warning(init->env, "%s: configured RAM exceeds available RAM, proceed with %llu",
+		           c->name, (unsigned long long)avail_ram);
+		c->ram = avail_ram;
+	}
+	if (c->caps > avail_caps) {
+		cn_warning(init->env,
+		           "%s: configured caps exceed available caps, proceed with %llu", c->name,
+		           (unsigned long long)avail_caps);
+		c->caps = avail_caps;
+	}
+	if (c->caps < MIN_CHILD_CAPS) {
+		cn_error(init->env, "%s: no valid capability quota defined", c->name);
+		return -EINVAL;
+	}
+
+	snprintf(args, sizeof(args), "label=\"%s\"", c->name);
+	r = init_parent_session(init, "PD", args, &c->pd, &c->pd_id);
+	if (r == 0)
+		r = cn_pd_ref_account(c->pd, init->env->pd);
+	if (r == 0)
+		r = cn_pd_transfer_quota(init->env->pd, c->pd, c->ram, c->caps);
+	if (r == 0)
+		r = init_parent_session(init, "LOG", args, &c->log, &c->log_id);
+	return r;
+}
+
+static int
+child_spawn(struct init *init, struct child *c)
+{
+	struct cn_msg msg;
+	int r;
+
+	r = cn_obj_create(init->env->ep, init_child_parent_dispatch, c, &c->parent);
+	if (r == 0)
+		r = cn_sig_create(init->env->ep, child_died, c, &c->exit_sig);
+	if (r < 0)
+		return r;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_SPAWN);
+	cn_msg_put_str(&msg, c->binary);
+	cn_msg_put_cap(&msg, cn_obj_cap(c->parent));
+	cn_msg_put_cap(&msg, cn_sig_cap(c->exit_sig));
+	r = cn_call(c->pd, &msg);
+	cn_msg_reset(&msg);
+	if (r == CN_ERR_NOT_FOUND)
+		cn_error(init->env, "%s: binary \"%s\" is not a ROM module", c->name, c->binary);
+	else if (r < 0)
+		cn_error(init->env, "%s: cannot start: %s", c->name, strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+static struct child *
+child_create(struct init *init, const struct cn_xml_node *start)
+{
+	const struct cn_xml_node *root = init_config_root(init);
+	const struct cn_xml_node *dflt = cn_xml_child(root, "default");
+	const struct cn_xml_node *node;
+	uint64_t dflt_ram = DEFAULT_RAM, dflt_caps = DEFAULT_CAPS;
+	struct child *c;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->init = init;
+	c->pd = c->log = c->session_sigh = c->requests_sigh = -1;
+	c->config_ds.cap = c->config_ds.fd = -1;
+	c->start = start;
+	if (cn_xml_attr_str(start, "name", c->name, sizeof(c->name)) < 0 || !c->name[0]) {
+		cn_warning(init->env, "missing 'name' attribute in '<start>' entry");
+		goto fail;
+	}
+	for (struct child *o = init->children; o; o = o->next) {
+		if (strcmp(o->name, c->name) == 0) {
+			cn_error(init->env, "%s: start node name is not unique", c->name);
+			goto fail;
+		}
+	}
+	node = cn_xml_child(start, "binary");
+	if (!node || cn_xml_attr_str(node, "name", c->binary, sizeof(c->binary)) < 0)
+		snprintf(c->binary, sizeof(c->binary), "%s", c->name);
+	if (dflt) {
+		cn_xml_attr_u64(dflt, "ram", &dflt_ram);
+		cn_xml_attr_u64(dflt, "caps", &dflt_caps);
+	}
+	if (quota_attr(init, start, "ram", "RAM", dflt_ram, &c->ram) < 0 ||
+	    quota_attr(init, start, "caps", "CAP", dflt_caps, &c->caps) < 0)
+		goto fail;
+	node = cn_xml_child(start, "exit");
+	if (node)
+		cn_xml_attr_bool(node, "propagate", &c->exit_propagate);
+	node = cn_xml_child(start, "config");
+	if (node) {
+		c->config = copy_text(node->src, node->src_len);
+		c->config_len = node->src_len;
+		if (!c->config)
+			goto fail;
+	}
+	cn_xml_for_each(s, cn_xml_child(start, "provides"), "service")
+	{
+		if (c->provides_count == INIT_PROVIDES_MAX ||
+		    cn_xml_attr_str(s, "name", c->provides[c->provides_count],
+		                    CN_SERVICE_NAME_MAX) < 0) {
+			cn_error(init->env, "%s: invalid <provides> entry", c->name);
+			goto fail;
+		}
+		c->provides_count++;
+	}
+	if (init->verbose)
+		cn_log(init->env, "child \"%s\"\n  RAM quota:  %llu\n  cap quota:  %llu\n  ELF binary: %s",
+		       c->name, (unsigned long long)c->ram, (unsigned long long)c->caps,
+		       c->binary);
+	return c;
+fail:
+	free(c->config);
+	free(c);
+	return NULL;
+}
+
+static void
+child_start(struct init *init, struct child *c)
+{
+	int r = child_resources(init, c);
+
+	if (r == 0)
+		r = child_spawn(init, c);
+	if (r < 0) {
+		cn_error(init->env, "%s: child creation failed: %s", c->name, strerror(-r));
+		c->exited = true;
+		child_teardown(c);
+		return;
+	}
+	c->alive = true;
+}
+
+static void
+apply_config(struct init *init)
+{
+	const struct cn_xml_node *root = init_config_root(init);
+	struct child **tail = &init->children;
+
+	cn_xml_attr_bool(root, "verbose", &init->verbose);
+	cn_xml_for_each(n, root, NULL)
+	{
+		if (cn_xml_is(n, "parent-provides") || cn_xml_is(n, "default-route") ||
+		    cn_xml_is(n, "default") || cn_xml_is(n, "start"))
+			continue;
+		cn_error(init->env, "unknown config element type <%.*s>", (int)n->name_len,
+		         n->name);
+	}
+	if (init->verbose) {
+		cn_log(init->env, "parent provides");
+		cn_xml_for_each(s, cn_xml_child(root, "parent-provides"), "service")
+		{
+			char name[CN_SERVICE_NAME_MAX] = "";
+			cn_xml_attr_str(s, "name", name, sizeof(name));
+			cn_log(init->env, "  service \"%s\"", name);
+		}
+	}
+	/* create all children first, so that routes can name later ones */
+	cn_xml_for_each(start, root, "start")
+	{
+		struct child *c = child_create(init, start);
+		if (!c) {
+			cn_warning(init->env, "skipped startup of child");
+			continue;
+		}
+		*tail = c;
+		tail = &c->next;
+	}
+	for (struct child *c = init->children; c; c = c->next)
+		child_start(init, c);
+}
+
+void
+cn_construct(struct cn_env *env)
+{
+	struct init *init = &state;
+	const struct cn_xml_node *root;
+	struct cn_xml_error err;
+	int r;
+
+	init->env = env;
+	/* Our own copy of the config: children keep pointers into it. */
+	r = cn_config(env, &root);
+	if (r < 0) {
+		cn_error(env, "no valid config, nothing to start (%s)", strerror(-r));
+		return;
+	}
+	r = cn_xml_parse(root->src, root->src_len, &init->config, &err);
+	if (r < 0) {
+		cn_error(env, "config: %s", err.msg);
+		return;
+	}
+	if (!cn_xml_is(init_config_root(init), "config")) {
+		cn_error(env, "config: root element is not <config>");
+		return;
+	}
+	apply_config(init);
+}

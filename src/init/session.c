@@ -1,0 +1,734 @@
+/*
+ * init's parent interface towards its children: routing of session
+ * requests, the asynchronous session protocol with child servers, and
+ * the donation of session quota from client to server.
+ */
+#include <cairn/log.h>
+#include <cairn/policy.h>
+#include <cairn/rom.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "init.h"
+
+struct target {
+	struct child *server; /* NULL: init's parent */
+	char label[CN_LABEL_MAX];
+};
+
+/* --- quota --------------------------------------------------------------- */
+
+static int
+transfer(int from_pd, int to_pd, uint64_t ram, uint64_t caps)
+{
+	if (!ram && !caps)
+		return 0;
+	return cn_pd_transfer_quota(from_pd, to_pd, ram, caps);
+}
+
+/* Give a session's donation back to its client (via init). */
+static void
+refund(struct init *init, struct session *s)
+{
+	if (s->server && s->server->pd >= 0 &&
+	    transfer(s->server->pd, init->env->pd, s->ram, s->caps) < 0)
+		cn_warning(init->env, "%s: could not reclaim session quota (ram=%llu caps=%llu)",
+		           s->server->name, (unsigned long long)s->ram, (unsigned long long)s->caps);
+	if (s->client && s->client->pd >= 0)
+		transfer(init->env->pd, s->client->pd, s->ram, s->caps);
+	s->ram = s->caps = 0;
+}
+
+/* --- parent of init ------------------------------------------------------ */
+
+int
+init_parent_session(struct init *init, const char *service, const char *args, int *ret_cap,
+                    uint32_t *ret_id)
+{
+	struct cn_msg msg;
+	uint32_t id = cn_session_id_alloc(init->env);
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_SESSION);
+	cn_msg_put_u32(&msg, id);
+	cn_msg_put_str(&msg, service);
+	cn_msg_put_str(&msg, args);
+	r = cn_call(init->env->parent, &msg);
+	if (r >= 0 && msg.hdr.ncaps != 1)
+		r = CN_ERR_BAD_MESSAGE;
+	if (r == CN_ERR_PENDING)
+		r = CN_ERR_DENIED; /* init's parent answers at once or not at all */
+	if (r >= 0) {
+		*ret_cap = cn_msg_take_cap(&msg, 0);
+		*ret_id = id;
+		r = 0;
+	}
+	cn_msg_reset(&msg);
+	return r;
+}
+
+int
+init_parent_close(struct init *init, uint32_t id)
+{
+	struct cn_msg msg;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_CLOSE);
+	cn_msg_put_u32(&msg, id);
+	r = cn_call(init->env->parent, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+/* --- routing --------------------------------------------------------------- */
+
+static struct child *
+find_child(struct init *init, const char *name)
+{
+	for (struct child *c = init->children; c; c = c->next)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int
+provided_index(const struct child *c, const char *service)
+{
+	for (unsigned i = 0; i < c->provides_count; i++)
+		if (strcmp(c->provides[i], service) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+parent_provides(struct init *init, const char *service)
+{
+	const struct cn_xml_node *pp = cn_xml_child(init_config_root(init), "parent-provides");
+
+	cn_xml_for_each(s, pp, "service")
+		if (cn_xml_attr_is(s, "name", service))
+			return true;
+	return false;
+}
+
+static bool
+rule_matches_label(const struct cn_xml_node *rule, const char *full, const char *scoped)
+{
+	char value[CN_LABEL_MAX];
+
+	if (cn_xml_attr_str(rule, "unscoped_label", value, sizeof(value)) == 0)
+		return strcmp(value, full) == 0;
+	if (cn_xml_attr_str(rule, "label_last", value, sizeof(value)) == 0 &&
+	    strcmp(value, cn_label_last(full)) != 0)
+		return false;
+	if (cn_xml_has_attr(rule, "label") || cn_xml_has_attr(rule, "label_prefix") ||
+	    cn_xml_has_attr(rule, "label_suffix"))
+		return cn_policy_matches(rule, scoped);
+	return true;
+}
+
+/* Label at the target: `label` replaces the whole label. */
+static void
+target_label(const struct cn_xml_node *target, const char *full, struct target *ret)
+{
+	if (cn_xml_attr_str(target, "label", ret->label, sizeof(ret->label)) < 0)
+		snprintf(ret->label, sizeof(ret->label), "%s", full);
+}
+
+/* 0 with *ret filled, or CN_ERR_DENIED (after logging why). */
+static int
+route(struct init *init, struct child *client, const char *service, const char *full,
+      const char *scoped, struct target *ret)
+{
+	const struct cn_xml_node *routes = cn_xml_child(client->start, "route");
+
+	if (!routes)
+		routes = cn_xml_child(init_config_root(init), "default-route");
+	cn_xml_for_each(rule, routes, NULL)
+	{
+		bool any = cn_xml_is(rule, "any-service");
+
+		if (!any && !(cn_xml_is(rule, "service") && cn_xml_attr_is(rule, "name", service)))
+			continue;
+		if (!rule_matches_label(rule, full, scoped))
+			continue;
+		cn_xml_for_each(t, rule, NULL)
+		{
+			if (cn_xml_is(t, "parent")) {
+				if (!parent_provides(init, service))
+					continue;
+				ret->server = NULL;
+				target_label(t, full, ret);
+				return 0;
+			}
+			if (cn_xml_is(t, "child")) {
+				char name[INIT_NAME_MAX];
+				struct child *c;
+
+				if (cn_xml_attr_str(t, "name", name, sizeof(name)) < 0)
+					continue;
+				c = find_child(init, name);
+				if (!c || c->exited || provided_index(c, service) < 0)
+					continue;
+				ret->server = c;
+				target_label(t, full, ret);
+				return 0;
+			}
+			if (cn_xml_is(t, "any-child")) {
+				struct child *found = NULL;
+				unsigned n = 0;
+
+				for (struct child *c = init->children; c; c = c->next) {
+					if (!c->exited && provided_index(c, service) >= 0) {
+						found = c;
+						n++;
+					}
+				}
+				if (n > 1) {
+					cn_warning(init->env, "%s: ambiguous routes to service \"%s\"",
+					           client->name, service);
+					return CN_ERR_DENIED;
+				}
+				if (n == 0)
+					continue;
+				ret->server = found;
+				target_label(t, full, ret);
+				return 0;
+			}
+		}
+		/* a <service> rule whose targets cannot serve ends the search;
+		 * an <any-service> rule falls through to the next rule */
+		if (!any)
+			return CN_ERR_DENIED;
+	}
+	cn_warning(init->env, "%s: no route to service \"%s\" (label=\"%s\")", client->name,
+	           service, full);
+	return CN_ERR_DENIED;
+}
+
+/* --- sessions -------------------------------------------------------------- */
+
+static struct session *
+client_session(struct init *init, struct child *client, uint32_t id)
+{
+	for (struct session *s = init->sessions; s; s = s->next)
+		if (s->client == client && s->client_id == id)
+			return s;
+	return NULL;
+}
+
+static struct session *
+server_session(struct init *init, struct child *server, uint32_t id)
+{
+	for (struct session *s = init->sessions; s; s = s->next)
+		if (s->server == server && s->server_id == id && s->state != SESSION_DENIED)
+			return s;
+	return NULL;
+}
+
+static unsigned
+client_session_count(struct init *init, struct child *client)
+{
+	unsigned n = 0;
+
+	for (struct session *s = init->sessions; s; s = s->next)
+		n += s->client == client;
+	return n;
+}
+
+static void
+session_free(struct init *init, struct session *s)
+{
+	for (struct session **p = &init->sessions; *p; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	}
+	cn_obj_destroy(s->local);
+	if (s->cap >= 0)
+		close(s->cap);
+	free(s);
+}
+
+static void
+wake_server(struct child *server)
+{
+	if (server->requests_sigh >= 0)
+		cn_signal_submit(server->requests_sigh, 1);
+}
+
+static void
+wake_client(struct child *client)
+{
+	if (client && client->session_sigh >= 0)
+		cn_signal_submit(client->session_sigh, 1);
+}
+
+/* The inline config ROM, served by init itself. */
+static int
+config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
+{
+	struct child *c = cn_obj_data(obj);
+	struct cn_ds *ds = &c->config_ds;
+	int fd;
+
+	switch (rpc->opcode) {
+	case CN_ROM_DATASPACE:
+		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+			return CN_ERR_BAD_MESSAGE;
+		fd = dup(ds->fd);
+		if (fd < 0)
+			return -errno;
+		cn_msg_put_cap(rpc->out, ds->cap);
+		cn_rpc_put_cap_owned(rpc, fd);
+		cn_msg_put_u64(rpc->out, c->config_len);
+		return CN_OK;
+	case CN_ROM_SIGH:
+		/* the content changes only with a new child (for now) */
+		return cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1 ? CN_ERR_BAD_MESSAGE
+		                                                           : CN_OK;
+	default:
+		return CN_ERR_INVALID_OPCODE;
+	}
+}
+
+/* Put the inline config into a dataspace once, then seal it read-only. */
+static int
+prepare_config_ds(struct init *init, struct child *c)
+{
+	struct cn_ds *ds = &c->config_ds;
+	struct cn_msg msg;
+	int r;
+
+	if (ds->cap >= 0)
+		return 0;
+	r = cn_pd_alloc_ram(init->env->pd, c->config_len, ds);
+	if (r < 0)
+		return r;
+	r = cn_ds_attach(ds);
+	if (r == 0) {
+		memcpy(ds->addr, c->config, c->config_len);
+		cn_ds_detach(ds);
+		close(ds->fd);
+		ds->fd = -1;
+		msg.owns_caps = false;
+		cn_msg_init(&msg, CN_DS_SEAL);
+		r = cn_call(ds->cap, &msg);
+		cn_msg_reset(&msg);
+	}
+	if (r >= 0)
+		r = cn_ds_fetch(ds); /* now a read-only fd */
+	if (r < 0)
+		cn_pd_free_ram(init->env->pd, ds);
+	return r < 0 ? r : 0;
+}
+
+static int
+open_session(struct init *init, struct child *client, struct cn_rpc *rpc)
+{
+	char service[CN_SERVICE_NAME_MAX], args[CN_ARGS_MAX], label[CN_LABEL_MAX];
+	char full[CN_LABEL_MAX], fwd[CN_ARGS_MAX];
+	uint64_t ram = 0, caps = 0;
+	struct target target;
+	struct session *s;
+	uint32_t id;
+	int r;
+
+	if (cn_msg_get_u32(rpc->in, &id) < 0 ||
+	    cn_msg_get_str(rpc->in, service, sizeof(service)) < 0 ||
+	    cn_msg_get_str(rpc->in, args, sizeof(args)) < 0 || cn_msg_end(rpc->in) < 0 ||
+	    rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	if (id < CN_ENV_FIRST_DYNAMIC || client_session(init, client, id))
+		return CN_ERR_INVALID_ARG;
+	if (client_session_count(init, client) >= INIT_CHILD_SESSIONS_MAX)
+		return CN_ERR_DENIED;
+	if (cn_args_valid(args) < 0)
+		return CN_ERR_INVALID_ARG;
+	r = cn_args_str(args, "label", label, sizeof(label));
+	if (r == -ENOENT)
+		label[0] = 0;
+	else if (r < 0)
+		return CN_ERR_INVALID_ARG;
+	if (cn_args_u64(args, "ram_quota", &ram) == -EINVAL ||
+	    cn_args_u64(args, "cap_quota", &caps) == -EINVAL)
+		return CN_ERR_INVALID_ARG;
+	if (cn_label_prefixed(client->name, label, full, sizeof(full)) < 0)
+		return CN_ERR_INVALID_ARG;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->client = client;
+	s->client_id = id;
+	s->cap = -1;
+	snprintf(s->service, sizeof(s->service), "%s", service);
+
+	/* the inline config ROM is served by init itself */
+	if (strcmp(service, "ROM") == 0 && strcmp(cn_label_last(full), "config") == 0 &&
+	    client->config) {
+		r = prepare_config_ds(init, client);
+		if (r == 0)
+			r = cn_obj_create(init->env->ep, config_rom_dispatch, client, &s->local);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+		s->state = SESSION_AVAILABLE;
+		s->next = init->sessions;
+		init->sessions = s;
+		cn_msg_put_cap(rpc->out, cn_obj_cap(s->local));
+		return CN_OK;
+	}
+
+	r = route(init, client, service, full, label, &target);
+	if (r == 0)
+		r = cn_args_set_str(args, "label", target.label, fwd, sizeof(fwd)) < 0
+		            ? CN_ERR_INVALID_ARG
+		            : 0;
+	/* the client pays: its donation moves to init, then on to the server */
+	if (r == 0)
+		r = transfer(client->pd, init->env->pd, ram, caps);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	s->ram = ram;
+	s->caps = caps;
+	if (!target.server) {
+		r = init_parent_session(init, service, fwd, &s->cap, &s->parent_id);
+		if (r < 0) {
+			refund(init, s);
+			free(s);
+			return r;
+		}
+		s->state = SESSION_AVAILABLE;
+		s->next = init->sessions;
+		init->sessions = s;
+		cn_msg_put_cap(rpc->out, s->cap);
+		return CN_OK;
+	}
+	r = transfer(init->env->pd, target.server->pd, ram, caps);
+	if (r < 0) {
+		refund(init, s);
+		free(s);
+		return r;
+	}
+	s->server = target.server;
+	s->server_id = ++target.server->next_server_id;
+	s->state = SESSION_CREATE_REQUESTED;
+	s->pending = PENDING_CREATE;
+	snprintf(s->args, sizeof(s->args), "%s", fwd);
+	s->next = init->sessions;
+	init->sessions = s;
+	if (target.server->announced[provided_index(target.server, service)])
+		wake_server(target.server);
+	return CN_ERR_PENDING;
+}
+
+static int
+session_cap(struct init *init, struct child *client, struct cn_rpc *rpc)
+{
+	struct session *s;
+	uint32_t id;
+	int32_t err;
+
+	if (cn_msg_get_u32(rpc->in, &id) < 0 || cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	if (id == CN_ENV_PD || id == CN_ENV_LOG) {
+		cn_msg_put_cap(rpc->out, id == CN_ENV_PD ? client->pd : client->log);
+		return CN_OK;
+	}
+	s = client_session(init, client, id);
+	if (!s)
+		return CN_ERR_NOT_FOUND;
+	switch (s->state) {
+	case SESSION_AVAILABLE:
+		cn_msg_put_cap(rpc->out, s->local ? cn_obj_cap(s->local) : s->cap);
+		return CN_OK;
+	case SESSION_DENIED:
+		err = s->error;
+		session_free(init, s);
+		return err;
+	default:
+		return CN_ERR_PENDING;
+	}
+}
+
+/* Close a session from the client's side (or because the client is gone). */
+static void
+close_session(struct init *init, struct session *s)
+{
+	if (s->local) {
+		session_free(init, s);
+		return;
+	}
+	if (!s->server) {
+		if (s->parent_id)
+			init_parent_close(init, s->parent_id);
+		refund(init, s);
+		session_free(init, s);
+		return;
+	}
+	if (s->state == SESSION_DENIED ||
+	    (s->state == SESSION_CREATE_REQUESTED && s->pending == PENDING_CREATE)) {
+		/* the server never saw it */
+		refund(init, s);
+		session_free(init, s);
+		return;
+	}
+	s->state = SESSION_CLOSE_REQUESTED;
+	s->pending = PENDING_CLOSE;
+	wake_server(s->server);
+}
+
+static int
+close_request(struct init *init, struct child *client, struct cn_rpc *rpc)
+{
+	struct session *s;
+	uint32_t id;
+
+	if (cn_msg_get_u32(rpc->in, &id) < 0 || cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	if (id < CN_ENV_FIRST_DYNAMIC)
+		return CN_ERR_DENIED; /* environment sessions live as long as the child */
+	s = client_session(init, client, id);
+	if (!s)
+		return CN_ERR_NOT_FOUND;
+	close_session(init, s);
+	return CN_OK;
+}
+
+static int
+upgrade_request(struct init *init, struct child *client, struct cn_rpc *rpc)
+{
+	char args[CN_ARGS_MAX];
+	uint64_t ram = 0, caps = 0;
+	struct session *s;
+	struct cn_msg msg;
+	uint32_t id;
+	int r;
+
+	if (cn_msg_get_u32(rpc->in, &id) < 0 || cn_msg_get_str(rpc->in, args, sizeof(args)) < 0 ||
+	    cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	s = client_session(init, client, id);
+	if (!s)
+		return CN_ERR_NOT_FOUND;
+	if (cn_args_u64(args, "ram_quota", &ram) == -EINVAL ||
+	    cn_args_u64(args, "cap_quota", &caps) == -EINVAL)
+		return CN_ERR_INVALID_ARG;
+	if (s->server || s->local)
+		return CN_ERR_DENIED; /* upgrades of child-served sessions: not yet */
+	r = transfer(client->pd, init->env->pd, ram, caps);
+	if (r < 0)
+		return r;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_UPGRADE);
+	cn_msg_put_u32(&msg, s->parent_id);
+	cn_msg_put_str(&msg, args);
+	r = cn_call(init->env->parent, &msg);
+	cn_msg_reset(&msg);
+	if (r < 0) {
+		transfer(init->env->pd, client->pd, ram, caps);
+		return r;
+	}
+	s->ram += ram;
+	s->caps += caps;
+	return CN_OK;
+}
+
+/* --- the server side ------------------------------------------------------- */
+
+static int
+announce(struct init *init, struct child *server, struct cn_rpc *rpc)
+{
+	char name[CN_SERVICE_NAME_MAX];
+	int i;
+
+	if (cn_msg_get_str(rpc->in, name, sizeof(name)) < 0 || cn_msg_end(rpc->in) < 0 ||
+	    rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	i = provided_index(server, name);
+	if (i < 0) {
+		cn_warning(init->env, "%s: illegal announcement of service \"%s\"", server->name,
+		           name);
+		return CN_ERR_DENIED;
+	}
+	server->announced[i] = true;
+	if (init->verbose)
+		cn_log(init->env, "child \"%s\" announces service \"%s\"", server->name, name);
+	wake_server(server);
+	return CN_OK;
+}
+
+static int
+next_request(struct init *init, struct child *server, struct cn_rpc *rpc)
+{
+	struct session *pick = NULL;
+
+	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	/* closes before creates, so a single-session server can make room */
+	for (struct session *s = init->sessions; s; s = s->next) {
+		if (s->server != server || s->pending == PENDING_NONE)
+			continue;
+		if (s->pending == PENDING_CREATE &&
+		    !server->announced[provided_index(server, s->service)])
+			continue;
+		if (!pick || (s->pending == PENDING_CLOSE && pick->pending == PENDING_CREATE))
+			pick = s;
+	}
+	if (!pick) {
+		cn_msg_put_u32(rpc->out, CN_REQUEST_NONE);
+		cn_msg_put_u32(rpc->out, 0);
+		cn_msg_put_str(rpc->out, "");
+		cn_msg_put_str(rpc->out, "");
+		return CN_OK;
+	}
+	cn_msg_put_u32(rpc->out,
+	               pick->pending == PENDING_CLOSE ? CN_REQUEST_CLOSE : CN_REQUEST_CREATE);
+	cn_msg_put_u32(rpc->out, pick->server_id);
+	cn_msg_put_str(rpc->out, pick->service);
+	cn_msg_put_str(rpc->out, pick->pending == PENDING_CLOSE ? "" : pick->args);
+	pick->pending = PENDING_NONE;
+	return CN_OK;
+}
+
+static int
+session_response(struct init *init, struct child *server, struct cn_rpc *rpc)
+{
+	struct session *s;
+	uint32_t id;
+	int32_t response;
+
+	if (cn_msg_get_u32(rpc->in, &id) < 0 || cn_msg_get_i32(rpc->in, &response) < 0 ||
+	    cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+		return CN_ERR_BAD_MESSAGE;
+	s = server_session(init, server, id);
+	if (!s)
+		return CN_ERR_NOT_FOUND;
+	if (s->state == SESSION_CLOSE_REQUESTED) {
+		refund(init, s);
+		session_free(init, s);
+		return CN_OK;
+	}
+	if (s->state == SESSION_CREATE_REQUESTED && response < 0) {
+		refund(init, s);
+		s->state = SESSION_DENIED;
+		s->error = response == CN_ERR_INSUFFICIENT_RAM || response == CN_ERR_INSUFFICIENT_CAPS
+		                   ? response
+		                   : CN_ERR_DENIED;
+		if (!s->client)
+			session_free(init, s);
+		else
+			wake_client(s->client);
+	}
+	return CN_OK;
+}
+
+static int
+deliver_session(struct init *init, struct child *server, struct cn_rpc *rpc)
+{
+	struct session *s;
+	uint32_t id;
+
+	if (cn_msg_get_u32(rpc->in, &id) < 0 || cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
+		return CN_ERR_BAD_MESSAGE;
+	s = server_session(init, server, id);
+	if (!s || s->state != SESSION_CREATE_REQUESTED)
+		return CN_ERR_NOT_FOUND;
+	s->cap = cn_msg_take_cap(rpc->in, 0);
+	s->state = SESSION_AVAILABLE;
+	if (!s->client) {
+		close_session(init, s);
+		return CN_OK;
+	}
+	wake_client(s->client);
+	return CN_OK;
+}
+
+static int
+replace_sigh(struct cn_rpc *rpc, int *sigh)
+{
+	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
+		return CN_ERR_BAD_MESSAGE;
+	if (*sigh >= 0)
+		close(*sigh);
+	*sigh = cn_msg_take_cap(rpc->in, 0);
+	return CN_OK;
+}
+
+int
+init_child_parent_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
+{
+	struct child *child = cn_obj_data(obj);
+	struct init *init = child->init;
+	int32_t value;
+
+	if (child->exited)
+		return CN_ERR_DENIED;
+	switch (rpc->opcode) {
+	case CN_PARENT_EXIT:
+		if (cn_msg_get_i32(rpc->in, &value) < 0 || cn_msg_end(rpc->in) < 0)
+			return CN_ERR_BAD_MESSAGE;
+		init_child_exited(child, value);
+		return CN_OK;
+	case CN_PARENT_SESSION_SIGH:
+		return replace_sigh(rpc, &child->session_sigh);
+	case CN_PARENT_SESSION:
+		return open_session(init, child, rpc);
+	case CN_PARENT_SESSION_CAP:
+		return session_cap(init, child, rpc);
+	case CN_PARENT_UPGRADE:
+		return upgrade_request(init, child, rpc);
+	case CN_PARENT_CLOSE:
+		return close_request(init, child, rpc);
+	case CN_PARENT_ANNOUNCE:
+		return announce(init, child, rpc);
+	case CN_PARENT_REQUESTS_SIGH:
+		return replace_sigh(rpc, &child->requests_sigh);
+	case CN_PARENT_NEXT_REQUEST:
+		return next_request(init, child, rpc);
+	case CN_PARENT_SESSION_RESPONSE:
+		return session_response(init, child, rpc);
+	case CN_PARENT_DELIVER_SESSION:
+		return deliver_session(init, child, rpc);
+	default:
+		return CN_ERR_INVALID_OPCODE;
+	}
+}
+
+void
+init_child_sessions_release(struct init *init, struct child *child)
+{
+	struct session *s, *next;
+
+	for (s = init->sessions; s; s = next) {
+		next = s->next;
+		if (s->client == child) {
+			close_session(init, s);
+			continue;
+		}
+		if (s->server != child)
+			continue;
+		/* its server is gone: clients of pending sessions are told, the
+		 * donation goes back to them from init (the server's PD quota
+		 * returns to init when it is closed) */
+		s->server = NULL;
+		s->parent_id = 0;
+		if (s->state == SESSION_CREATE_REQUESTED) {
+			s->state = SESSION_DENIED;
+			s->error = CN_ERR_DENIED;
+			wake_client(s->client);
+		}
+		if (!s->client)
+			session_free(init, s);
+	}
+}
