@@ -17,9 +17,9 @@ struct cn_env_priv;
 
 struct cn_env {
 	struct cn_ep *ep;
-	int parent; /* parent capability */
-	int pd;     /* own PD session at core */
-	int log;    /* own LOG session */
+	int parent;       /* parent capability */
+	int pd;           /* own PD session at core */
+	int log;          /* own LOG session */
 	const char *name; /* binary name */
 	struct cn_env_priv *priv;
 };
@@ -35,9 +35,8 @@ __attribute__((noreturn)) void cn_exit(struct cn_env *env, int value);
  * dispatching the entrypoint meanwhile. ret_id identifies it for close and
  * upgrade. extra_args (may be NULL) is appended to the argument string.
  */
-int cn_session_open(struct cn_env *env, const char *service, const char *label,
-                    uint64_t ram_quota, uint32_t cap_quota, const char *extra_args, int *ret_cap,
-                    uint32_t *ret_id);
+int cn_session_open(struct cn_env *env, const char *service, const char *label, uint64_t ram_quota,
+                    uint32_t cap_quota, const char *extra_args, int *ret_cap, uint32_t *ret_id);
 /* A fresh client id, for components that talk the parent protocol
  * directly (init). */
 uint32_t cn_session_id_alloc(struct cn_env *env);

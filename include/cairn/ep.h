@@ -20,9 +20,9 @@
 #include <cairn/wire.h>
 
 enum {
-	CN_OP_SIGNAL = 0x7fff0001,   /* one-way: u32 count */
-	CN_EP_BATCH = 32,            /* events handled per epoll_wait */
-	CN_SIGNAL_DRAIN_MAX = 256,   /* submissions summed per handler call */
+	CN_OP_SIGNAL = 0x7fff0001, /* one-way: u32 count */
+	CN_EP_BATCH = 32,          /* events handled per epoll_wait */
+	CN_SIGNAL_DRAIN_MAX = 256, /* submissions summed per handler call */
 	CN_SIGNAL_COUNT_MAX = 1u << 30,
 };
 
@@ -34,9 +34,9 @@ struct cn_watch;
 /* One incoming request as seen by an object's handler. */
 struct cn_rpc {
 	int32_t opcode;
-	struct cn_msg *in;  /* arguments and received caps */
-	struct cn_msg *out; /* the reply being built (empty, code 0) */
-	int reply_fd;       /* reply channel, -1 for a one-way message */
+	struct cn_msg *in;                /* arguments and received caps */
+	struct cn_msg *out;               /* the reply being built (empty, code 0) */
+	int reply_fd;                     /* reply channel, -1 for a one-way message */
 	int close_after[CN_MSG_CAPS_MAX]; /* fds closed once the reply is sent */
 };
 

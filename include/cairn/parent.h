@@ -19,17 +19,17 @@ enum {
 };
 
 enum cn_parent_op {
-	CN_PARENT_EXIT = 1,          /* i32 exit value */
-	CN_PARENT_ANNOUNCE,          /* str service name */
-	CN_PARENT_SESSION_SIGH,      /* cap: signal for pending sessions */
-	CN_PARENT_SESSION,           /* u32 id, str service, str args -> cap | PENDING */
-	CN_PARENT_SESSION_CAP,       /* u32 id -> cap */
-	CN_PARENT_UPGRADE,           /* u32 id, str args -> OK | PENDING */
-	CN_PARENT_CLOSE,             /* u32 id -> OK | PENDING */
-	CN_PARENT_REQUESTS_SIGH,     /* cap: signal for new session requests (servers) */
-	CN_PARENT_NEXT_REQUEST,      /* -> u32 kind, u32 server id, str service, str args */
-	CN_PARENT_SESSION_RESPONSE,  /* u32 server id, i32 response (CN_OK on close/upgrade) */
-	CN_PARENT_DELIVER_SESSION,   /* u32 server id, cap session */
+	CN_PARENT_EXIT = 1,            /* i32 exit value */
+	CN_PARENT_ANNOUNCE,            /* str service name */
+	CN_PARENT_SESSION_SIGH,        /* cap: signal for pending sessions */
+	CN_PARENT_SESSION,             /* u32 id, str service, str args -> cap | PENDING */
+	CN_PARENT_SESSION_CAP,         /* u32 id -> cap */
+	CN_PARENT_UPGRADE,             /* u32 id, str args -> OK | PENDING */
+	CN_PARENT_CLOSE,               /* u32 id -> OK | PENDING */
+	CN_PARENT_REQUESTS_SIGH,       /* cap: signal for new session requests (servers) */
+	CN_PARENT_NEXT_REQUEST,        /* -> u32 kind, u32 server id, str service, str args */
+	CN_PARENT_SESSION_RESPONSE,    /* u32 server id, i32 response (CN_OK on close/upgrade) */
+	CN_PARENT_DELIVER_SESSION,     /* u32 server id, cap session */
 	CN_PARENT_RESOURCE_AVAIL_SIGH, /* reserved: later milestones */
 	CN_PARENT_RESOURCE_REQUEST,
 	CN_PARENT_YIELD_SIGH,

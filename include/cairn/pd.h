@@ -37,8 +37,8 @@ enum cn_ds_op {
 enum cn_pd_state {
 	CN_PD_NOT_STARTED = 0,
 	CN_PD_RUNNING = 1,
-	CN_PD_EXITED = 2,   /* value = exit status */
-	CN_PD_SIGNALED = 3, /* value = signal number */
+	CN_PD_EXITED = 2,         /* value = exit status */
+	CN_PD_SIGNALED = 3,       /* value = signal number */
 	CN_PD_SANDBOX_KILLED = 4, /* detail = the forbidden system call */
 };
 
@@ -53,8 +53,8 @@ struct cn_pd_quota {
 };
 
 struct cn_ds {
-	int cap;    /* the dataspace object at core */
-	int fd;     /* mappable fd, -1 if not fetched */
+	int cap; /* the dataspace object at core */
+	int fd;  /* mappable fd, -1 if not fetched */
 	size_t size;
 	void *addr; /* attached address or NULL */
 	int writeable;

@@ -23,5 +23,7 @@ size_t cn_rom_size(const struct cn_rom *rom);
 /* Fetch the current version (after a signal). */
 int cn_rom_update(struct cn_rom *rom);
 int cn_rom_sigh(struct cn_rom *rom, int sig_cap);
+/* The session capability (borrowed). */
+int cn_rom_cap(const struct cn_rom *rom);
 
 #endif

@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 enum cn_timer_op {
-	CN_TIMER_ELAPSED_US = 1, /* -> u64 microseconds since the session was created */
-	CN_TIMER_TRIGGER_ONCE,   /* u64 us from now */
+	CN_TIMER_ELAPSED_US = 1,   /* -> u64 microseconds since the session was created */
+	CN_TIMER_TRIGGER_ONCE,     /* u64 us from now */
 	CN_TIMER_TRIGGER_PERIODIC, /* u64 period us (0 stops) */
-	CN_TIMER_SIGH,           /* cap signal */
+	CN_TIMER_SIGH,             /* cap signal */
 };
 
 enum {

@@ -28,20 +28,20 @@ enum {
 /* Result codes (negative Linux errno values, fixed for the wire). */
 enum {
 	CN_OK = 0,
-	CN_ERR_DENIED = -EACCES,                 /* policy refuses */
-	CN_ERR_OUT_OF_RAM = -ENOMEM,             /* the caller's RAM quota is exhausted */
-	CN_ERR_OUT_OF_CAPS = -EDQUOT,            /* the caller's cap quota is exhausted */
-	CN_ERR_INSUFFICIENT_RAM = -ENOBUFS,      /* donation too small for the server */
-	CN_ERR_INSUFFICIENT_CAPS = -ENOSR,       /* donated caps too few for the server */
-	CN_ERR_INVALID_OPCODE = -EOPNOTSUPP,     /* the object does not know the opcode */
-	CN_ERR_BAD_MESSAGE = -EBADMSG,           /* malformed request or reply */
-	CN_ERR_TOO_BIG = -EMSGSIZE,              /* payload over the limit */
-	CN_ERR_TOO_MANY_CAPS = -ETOOMANYREFS,    /* more fds than the limit */
-	CN_ERR_DEAD_OBJECT = -EPIPE,             /* the object is gone: nobody serves it */
-	CN_ERR_NO_REPLY = -ECONNRESET,           /* the server went away during the call */
-	CN_ERR_INVALID_ARG = -EINVAL,            /* an argument is out of range */
-	CN_ERR_NOT_FOUND = -ENOENT,              /* a named thing does not exist */
-	CN_ERR_PENDING = -EINPROGRESS,           /* not an error: answer comes later */
+	CN_ERR_DENIED = -EACCES,              /* policy refuses */
+	CN_ERR_OUT_OF_RAM = -ENOMEM,          /* the caller's RAM quota is exhausted */
+	CN_ERR_OUT_OF_CAPS = -EDQUOT,         /* the caller's cap quota is exhausted */
+	CN_ERR_INSUFFICIENT_RAM = -ENOBUFS,   /* donation too small for the server */
+	CN_ERR_INSUFFICIENT_CAPS = -ENOSR,    /* donated caps too few for the server */
+	CN_ERR_INVALID_OPCODE = -EOPNOTSUPP,  /* the object does not know the opcode */
+	CN_ERR_BAD_MESSAGE = -EBADMSG,        /* malformed request or reply */
+	CN_ERR_TOO_BIG = -EMSGSIZE,           /* payload over the limit */
+	CN_ERR_TOO_MANY_CAPS = -ETOOMANYREFS, /* more fds than the limit */
+	CN_ERR_DEAD_OBJECT = -EPIPE,          /* the object is gone: nobody serves it */
+	CN_ERR_NO_REPLY = -ECONNRESET,        /* the server went away during the call */
+	CN_ERR_INVALID_ARG = -EINVAL,         /* an argument is out of range */
+	CN_ERR_NOT_FOUND = -ENOENT,           /* a named thing does not exist */
+	CN_ERR_PENDING = -EINPROGRESS,        /* not an error: answer comes later */
 };
 
 struct cn_msg_hdr {
@@ -127,6 +127,9 @@ int cn_reply(int reply_fd, struct cn_msg *msg, int32_t result);
 /* A new object channel: ret_fds[0] stays with the server, ret_fds[1] is the
  * capability. Both close-on-exec. */
 int cn_wire_channel(int ret_fds[2]);
+
+/* A short description of a result code (CN_ERR_* or -errno). */
+const char *cn_strerror(int err);
 
 /* Identity of a capability: the socket's inode, equal for every copy. */
 struct cn_cap_id {

@@ -255,7 +255,7 @@ ep_error(void *data, struct cn_obj *obj, int err)
 	if (p->reported_errors & (1ull << bit))
 		return;
 	p->reported_errors |= 1ull << bit;
-	cn_warning(env, "dropped a malformed request: %s", strerror(-err));
+	cn_warning(env, "dropped a malformed request: %s", cn_strerror(err));
 }
 
 static bool

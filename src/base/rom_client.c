@@ -125,3 +125,9 @@ cn_rom_sigh(struct cn_rom *rom, int sig_cap)
 	cn_msg_reset(&msg);
 	return r < 0 ? r : 0;
 }
+
+int
+cn_rom_cap(const struct cn_rom *rom)
+{
+	return rom->cap;
+}

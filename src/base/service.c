@@ -104,7 +104,8 @@ handle_create(struct cn_env *env, struct cn_service_table *t, uint32_t id, const
 		respond(env, id, r);
 		return;
 	}
-	*slot = (struct session_slot){.server_id = id, .service = svc, .session = session, .used = true};
+	*slot = (struct session_slot){
+	    .server_id = id, .service = svc, .session = session, .used = true};
 	if (deliver(env, id, cap) < 0) {
 		/* the parent no longer wants it */
 		svc->ops->close(svc->data, session);

@@ -27,8 +27,8 @@ cn_timer_open(struct cn_env *env, const char *label, struct cn_timer **ret)
 		return -ENOMEM;
 	t->env = env;
 	t->user_sigh = -1;
-	r = cn_session_open(env, "Timer", label ? label : "", TIMER_SESSION_RAM,
-	                    TIMER_SESSION_CAPS, NULL, &t->cap, &t->id);
+	r = cn_session_open(env, "Timer", label ? label : "", TIMER_SESSION_RAM, TIMER_SESSION_CAPS,
+	                    NULL, &t->cap, &t->id);
 	if (r < 0) {
 		free(t);
 		return r;

@@ -205,8 +205,8 @@ cn_wire_send(int fd, const struct cn_msg *msg, int reply_fd, bool nonblock)
 	} ctl;
 	struct cn_msg_hdr hdr = msg->hdr;
 	struct iovec iov[2] = {
-		{.iov_base = &hdr, .iov_len = sizeof(hdr)},
-		{.iov_base = (void *)msg->payload, .iov_len = msg->hdr.len},
+	    {.iov_base = &hdr, .iov_len = sizeof(hdr)},
+	    {.iov_base = (void *)msg->payload, .iov_len = msg->hdr.len},
 	};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 
@@ -261,14 +261,14 @@ cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock)
 	} ctl;
 	struct cn_msg_hdr hdr;
 	struct iovec iov[2] = {
-		{.iov_base = &hdr, .iov_len = sizeof(hdr)},
-		{.iov_base = msg->payload, .iov_len = CN_MSG_PAYLOAD_MAX},
+	    {.iov_base = &hdr, .iov_len = sizeof(hdr)},
+	    {.iov_base = msg->payload, .iov_len = CN_MSG_PAYLOAD_MAX},
 	};
 	struct msghdr mh = {
-		.msg_iov = iov,
-		.msg_iovlen = 2,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
+	    .msg_iov = iov,
+	    .msg_iovlen = 2,
+	    .msg_control = ctl.buf,
+	    .msg_controllen = sizeof(ctl.buf),
 	};
 	int fds[MAX_FDS];
 	unsigned nfds = 0, i;
@@ -397,4 +397,43 @@ cn_cap_identify(int fd, struct cn_cap_id *ret)
 	ret->dev = st.st_dev;
 	ret->ino = st.st_ino;
 	return 0;
+}
+
+const char *
+cn_strerror(int err)
+{
+	switch (err) {
+	case CN_OK:
+		return "success";
+	case CN_ERR_DENIED:
+		return "denied";
+	case CN_ERR_OUT_OF_RAM:
+		return "out of RAM quota";
+	case CN_ERR_OUT_OF_CAPS:
+		return "out of capability quota";
+	case CN_ERR_INSUFFICIENT_RAM:
+		return "insufficient RAM donation";
+	case CN_ERR_INSUFFICIENT_CAPS:
+		return "insufficient capability donation";
+	case CN_ERR_INVALID_OPCODE:
+		return "unknown opcode";
+	case CN_ERR_BAD_MESSAGE:
+		return "malformed message";
+	case CN_ERR_TOO_BIG:
+		return "message over the size limit";
+	case CN_ERR_TOO_MANY_CAPS:
+		return "more capabilities than the limit";
+	case CN_ERR_DEAD_OBJECT:
+		return "object is gone";
+	case CN_ERR_NO_REPLY:
+		return "server went away without replying";
+	case CN_ERR_INVALID_ARG:
+		return "invalid argument";
+	case CN_ERR_NOT_FOUND:
+		return "not found";
+	case CN_ERR_PENDING:
+		return "pending";
+	default:
+		return strerror(-err);
+	}
 }

@@ -73,6 +73,13 @@ fail(struct parser *p, size_t pos, int error, const char *fmt, ...)
 	return error;
 }
 
+/* Length of a name as printed in an error message. */
+static int
+shown(size_t name_len)
+{
+	return (int)(name_len < NAME_IN_MESSAGE_MAX ? name_len : NAME_IN_MESSAGE_MAX);
+}
+
 static bool
 looking_at(const struct parser *p, const char *s)
 {
@@ -195,7 +202,6 @@ parse_attributes(struct parser *p, size_t tag_pos, const char *tag, size_t tag_l
                  unsigned *ret_count)
 {
 	unsigned count = 0;
-	int tag_shown = (int)(tag_len < NAME_IN_MESSAGE_MAX ? tag_len : NAME_IN_MESSAGE_MAX);
 
 	for (;;) {
 		bool spaced = skip_space(p);
@@ -203,26 +209,24 @@ parse_attributes(struct parser *p, size_t tag_pos, const char *tag, size_t tag_l
 		size_t name_pos = p->pos;
 		int rc;
 
-		if (p->pos == p->len)
-			return fail(p, tag_pos, -EINVAL, "unterminated start tag <%.*s>", tag_shown,
-			            tag);
 		if (looking_at(p, ">") || looking_at(p, "/>")) {
 			*ret_count = count;
 			return 0;
 		}
+		if (p->pos == p->len || (looking_at(p, "/") && p->pos + 1 == p->len))
+			return fail(p, tag_pos, -EINVAL, "unterminated start tag <%.*s>",
+			            shown(tag_len), tag);
 		if (looking_at(p, "/"))
-			return p->pos + 1 == p->len
-			           ? fail(p, tag_pos, -EINVAL, "unterminated start tag <%.*s>",
-			                  tag_shown, tag)
-			           : fail(p, p->pos + 1, -EINVAL, "expected '>' after '/'");
+			return fail(p, p->pos + 1, -EINVAL, "expected '>' after '/'");
 		if (!parse_name(p, &attr.name, &attr.name_len))
 			return fail(p, name_pos, -EINVAL,
-			            "unexpected character in start tag <%.*s>", tag_shown, tag);
+			            "unexpected character in start tag <%.*s>", shown(tag_len),
+			            tag);
 		if (!spaced)
 			return fail(p, name_pos, -EINVAL, "expected whitespace before attribute");
 		if (count == CN_XML_MAX_ATTRS)
 			return fail(p, name_pos, -E2BIG, "more than %d attributes in <%.*s>",
-			            CN_XML_MAX_ATTRS, tag_shown, tag);
+			            CN_XML_MAX_ATTRS, shown(tag_len), tag);
 		skip_space(p);
 		if (!looking_at(p, "="))
 			return fail(p, p->pos, -EINVAL, "expected '=' after attribute name");
@@ -239,13 +243,32 @@ parse_attributes(struct parser *p, size_t tag_pos, const char *tag, size_t tag_l
 			if (other->name_len == attr.name_len &&
 			    memcmp(other->name, attr.name, attr.name_len) == 0)
 				return fail(p, name_pos, -EINVAL, "duplicate attribute '%.*s'",
-				            (int)(attr.name_len < NAME_IN_MESSAGE_MAX
-				                      ? attr.name_len
-				                      : NAME_IN_MESSAGE_MAX),
-				            attr.name);
+				            shown(attr.name_len), attr.name);
 		}
 		p->tag_attrs[count++] = attr;
 	}
+}
+
+/* "</name>" at p->pos, which must close the element called name. */
+static int
+parse_end_tag(struct parser *p, const char *name, size_t name_len)
+{
+	size_t start = p->pos;
+	const char *end_name;
+	size_t end_name_len;
+
+	p->pos += 2;
+	if (!parse_name(p, &end_name, &end_name_len))
+		return fail(p, p->pos, -EINVAL, "expected element name after '</'");
+	if (end_name_len != name_len || memcmp(end_name, name, name_len) != 0)
+		return fail(p, start, -EINVAL, "mismatched end tag </%.*s>, expected </%.*s>",
+		            shown(end_name_len), end_name, shown(name_len), name);
+	skip_space(p);
+	if (!looking_at(p, ">"))
+		return fail(p, p->pos, -EINVAL, "expected '>' to close </%.*s>", shown(name_len),
+		            name);
+	p->pos++;
+	return 0;
 }
 
 /* The element whose '<' is at p->pos, in the fill pass also its node. */
@@ -258,7 +281,7 @@ parse_element(struct parser *p, struct cn_xml_node *parent, unsigned depth,
 	const char *name;
 	size_t name_len;
 	unsigned num_attrs = 0;
-	int shown, rc;
+	int rc;
 
 	if (looking_at(p, "<!DOCTYPE"))
 		return fail(p, start, -EINVAL, "DOCTYPE not supported");
@@ -269,7 +292,6 @@ parse_element(struct parser *p, struct cn_xml_node *parent, unsigned depth,
 	p->pos++;
 	if (!parse_name(p, &name, &name_len))
 		return fail(p, p->pos, -EINVAL, "expected element name after '<'");
-	shown = (int)(name_len < NAME_IN_MESSAGE_MAX ? name_len : NAME_IN_MESSAGE_MAX);
 	if (depth > CN_XML_MAX_DEPTH)
 		return fail(p, start, -E2BIG, "elements nested deeper than %d", CN_XML_MAX_DEPTH);
 	if (p->num_nodes == CN_XML_MAX_NODES)
@@ -301,8 +323,8 @@ parse_element(struct parser *p, struct cn_xml_node *parent, unsigned depth,
 			struct cn_xml_node *child = NULL;
 
 			if (!lt)
-				return fail(p, start, -EINVAL, "unterminated element <%.*s>", shown,
-				            name);
+				return fail(p, start, -EINVAL, "unterminated element <%.*s>",
+				            shown(name_len), name);
 			p->pos = (size_t)(lt - p->text);
 			if (looking_at(p, "<!--")) {
 				rc = skip_until(p, "<!--", "-->", "comment");
@@ -310,34 +332,22 @@ parse_element(struct parser *p, struct cn_xml_node *parent, unsigned depth,
 				break;
 			} else {
 				rc = parse_element(p, node, depth + 1, &child);
-				if (!rc && node && last_child)
-					last_child->next_sibling = child;
-				else if (!rc && node)
-					node->first_child = child;
-				last_child = child;
+				if (!rc && node) {
+					if (last_child)
+						last_child->next_sibling = child;
+					else
+						node->first_child = child;
+					last_child = child;
+				}
 			}
 			if (rc)
 				return rc;
 		}
 
-		const char *end_name = "";
-		size_t end_name_len = 0;
-
 		content_end = p->pos;
-		p->pos += 2;
-		if (!parse_name(p, &end_name, &end_name_len))
-			return fail(p, p->pos, -EINVAL, "expected element name after '</'");
-		if (end_name_len != name_len || memcmp(end_name, name, name_len) != 0)
-			return fail(p, content_end, -EINVAL,
-			            "mismatched end tag </%.*s>, expected </%.*s>",
-			            (int)(end_name_len < NAME_IN_MESSAGE_MAX ? end_name_len
-			                                                     : NAME_IN_MESSAGE_MAX),
-			            end_name, shown, name);
-		skip_space(p);
-		if (!looking_at(p, ">"))
-			return fail(p, p->pos, -EINVAL, "expected '>' to close </%.*s>", shown,
-			            name);
-		p->pos++;
+		rc = parse_end_tag(p, name, name_len);
+		if (rc)
+			return rc;
 	}
 
 	if (node) {

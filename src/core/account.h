@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 struct cn_account {
-	uint64_t quota; /* what was transferred in */
-	uint64_t used;  /* what is charged against it */
+	uint64_t quota;         /* what was transferred in */
+	uint64_t used;          /* what is charged against it */
 	struct cn_account *ref; /* reference account, NULL until set (root: NULL) */
 };
 

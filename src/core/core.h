@@ -78,6 +78,7 @@ struct core_session {
 };
 
 struct core {
+	struct core_head head; /* OBJ_PARENT: core is init's parent object */
 	struct cn_ep *ep;
 	struct cn_account ram, caps; /* core's own account: the root */
 	uint64_t total_ram, total_caps;
@@ -90,6 +91,7 @@ struct core {
 	const char *debug_name; /* component run relaxed under a debugger */
 	const char *debug_tool; /* "gdb" or "valgrind" */
 	bool verbose;
+	unsigned malformed_reports;
 	int signal_fd;
 	struct cn_watch *signal_watch;
 	bool stopping;
@@ -112,6 +114,7 @@ void core_line_flush(struct line_buffer *lb, const char *label);
 int core_log_session_create(struct core *core, const char *label, struct core_head **ret);
 void core_log_session_destroy(struct core_head *head);
 int core_log_session_cap(struct core_head *head);
+const char *core_log_session_label(struct core_head *head);
 
 /* pd.c */
 int core_pd_create(struct core *core, const char *label, struct pd **ret);
@@ -130,6 +133,7 @@ const char *core_rom_path(struct core *core, const char *name);
 int core_rom_session_create(struct core *core, const char *label, struct core_head **ret);
 void core_rom_session_destroy(struct core_head *head);
 int core_rom_session_cap(struct core_head *head);
+const char *core_rom_session_label(struct core_head *head);
 /* Create a dataspace object for memfd (core keeps memfd). */
 int core_ds_create(struct core *core, int memfd, size_t size, bool writeable, struct pd *owner,
                    struct ds **ret);

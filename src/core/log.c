@@ -158,3 +158,9 @@ core_log_session_cap(struct core_head *head)
 {
 	return cn_obj_cap(((struct log_session *)head)->obj);
 }
+
+const char *
+core_log_session_label(struct core_head *head)
+{
+	return ((struct log_session *)head)->label;
+}

@@ -265,6 +265,43 @@ parent_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	}
 }
 
+/* --- malformed requests ---------------------------------------------------- */
+
+enum { MALFORMED_REPORTS_MAX = 32 };
+
+static const char *
+object_label(struct core_head *head)
+{
+	switch (head->type) {
+	case OBJ_PD:
+		return ((struct pd *)head)->label;
+	case OBJ_DS:
+		return ((struct ds *)head)->owner ? ((struct ds *)head)->owner->label : "core";
+	case OBJ_LOG_SESSION:
+		return core_log_session_label(head);
+	case OBJ_ROM_SESSION:
+		return core_rom_session_label(head);
+	case OBJ_PARENT:
+		return "init";
+	}
+	return "?";
+}
+
+/* The request was dropped by the wire module; name who sent it. The
+ * number of reports is bounded so a hostile component cannot flood. */
+static void
+malformed_request(void *data, struct cn_obj *obj, int err)
+{
+	struct core *core = data;
+
+	if (core->malformed_reports++ < MALFORMED_REPORTS_MAX)
+		core_log("[%s] Error: core dropped a malformed request: %s%s",
+		         object_label(cn_obj_data(obj)), cn_strerror(err),
+		         core->malformed_reports == MALFORMED_REPORTS_MAX
+		             ? " (further ones are not reported)"
+		             : "");
+}
+
 /* --- lifecycle ------------------------------------------------------------ */
 
 static void
@@ -312,6 +349,50 @@ check_quota_invariant(struct core *core)
 	return -1;
 }
 
+/* A boot config that is not even XML cannot boot anything: say so at once
+ * instead of starting an init that waits for a valid one. */
+static int
+check_config(const char *path)
+{
+	struct cn_xml_error err;
+	struct cn_xml_doc *doc;
+	char *text;
+	size_t len;
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		fprintf(stderr, "core: cannot read config %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	text = malloc(CN_XML_MAX_SIZE + 1);
+	len = text ? fread(text, 1, CN_XML_MAX_SIZE + 1, f) : 0;
+	fclose(f);
+	if (!text)
+		return -ENOMEM;
+	if (len > CN_XML_MAX_SIZE) {
+		fprintf(stderr, "core: config %s: larger than %d bytes\n", path, CN_XML_MAX_SIZE);
+		free(text);
+		return -E2BIG;
+	}
+	r = cn_xml_parse(text, len, &doc, &err);
+	free(text);
+	if (r < 0) {
+		if (r == -EINVAL)
+			fprintf(stderr, "core: config %s:%u:%u: %s\n", path, err.line, err.column,
+			        err.msg);
+		else
+			fprintf(stderr, "core: config %s: %s\n", path, strerror(-r));
+		return r;
+	}
+	if (!cn_xml_is(cn_xml_root(doc), "config")) {
+		fprintf(stderr, "core: config %s: the root element must be <config>\n", path);
+		r = -EINVAL;
+	}
+	cn_xml_free(doc);
+	return r;
+}
+
 static int
 parse_size(const char *s, uint64_t *ret)
 {
@@ -323,11 +404,15 @@ main(int argc, char **argv)
 {
 	struct core *core = &state;
 	static const struct option opts[] = {
-		{"ram", required_argument, NULL, 'r'},  {"caps", required_argument, NULL, 'c'},
-		{"rom", required_argument, NULL, 'm'},  {"rom-dir", required_argument, NULL, 'd'},
-		{"gdb", required_argument, NULL, 'g'},  {"valgrind", required_argument, NULL, 'v'},
-		{"verbose", no_argument, NULL, 'V'},    {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"ram", required_argument, NULL, 'r'},
+	    {"caps", required_argument, NULL, 'c'},
+	    {"rom", required_argument, NULL, 'm'},
+	    {"rom-dir", required_argument, NULL, 'd'},
+	    {"gdb", required_argument, NULL, 'g'},
+	    {"valgrind", required_argument, NULL, 'v'},
+	    {"verbose", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t ram = 1ull << 30, caps = 10000;
 	const char *init_path;
@@ -341,6 +426,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "core: cannot set up: %s\n", strerror(errno));
 		return EXIT_SYSTEM;
 	}
+	core->head.type = OBJ_PARENT;
+	cn_ep_set_error_handler(core->ep, malformed_request, core);
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		char *eq;
 		switch (opt) {
@@ -407,6 +494,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "core: no ROM module 'config' (init's configuration)\n");
 		return EXIT_USAGE;
 	}
+	r = check_config(core_rom_path(core, "config"));
+	if (r < 0)
+		return EXIT_USAGE;
 
 	/* every capability is an fd */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -436,7 +526,8 @@ main(int argc, char **argv)
 	if (r == 0)
 		r = cn_account_transfer(&core->ram, &core->init_pd->ram, ram - CORE_RESERVE_RAM);
 	if (r == 0)
-		r = cn_account_transfer(&core->caps, &core->init_pd->caps, caps - CORE_RESERVE_CAPS);
+		r = cn_account_transfer(&core->caps, &core->init_pd->caps,
+		                        caps - CORE_RESERVE_CAPS);
 	if (r == 0)
 		r = core_log_session_create(core, "init", &log);
 	if (r == 0) {

@@ -123,7 +123,7 @@ alloc_ram(struct pd *pd, struct cn_rpc *rpc)
 	if (memfd < 0)
 		return -errno;
 	if (ftruncate(memfd, (off_t)size) < 0 ||
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
 		r = -errno;
 		close(memfd);
 		return r;
@@ -311,7 +311,8 @@ pd_violation(void *data, uint32_t events)
 	struct seccomp_notif_resp *resp = NULL;
 	char line[CN_PD_DETAIL_MAX + 64];
 
-	if (seccomp_notify_alloc(&req, &resp) == 0 && seccomp_notify_receive(pd->listener, req) == 0) {
+	if (seccomp_notify_alloc(&req, &resp) == 0 &&
+	    seccomp_notify_receive(pd->listener, req) == 0) {
 		char *name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
 
 		snprintf(pd->detail, sizeof(pd->detail), "%s", name ? name : "?");
@@ -320,7 +321,8 @@ pd_violation(void *data, uint32_t events)
 		free(name);
 		if (pd->state == CN_PD_RUNNING) {
 			pd->state = CN_PD_SANDBOX_KILLED;
-			snprintf(line, sizeof(line), "killed: forbidden system call %s", pd->detail);
+			snprintf(line, sizeof(line), "killed: forbidden system call %s",
+			         pd->detail);
 			core_log_labeled(pd->label, line);
 		}
 		kill_process(pd);
@@ -406,9 +408,9 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 	envp[envc] = NULL;
 
 	struct clone_args ca = {
-		.flags = CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = CLONE_PIDFD,
+	    .pidfd = (uint64_t)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid < 0) {
@@ -430,9 +432,14 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 	pd->state = CN_PD_RUNNING;
 	cn_ep_watch(core->ep, pidfd, EPOLLIN, pd_exited, pd, &pd->pid_watch);
 	cn_ep_watch(core->ep, out[0], EPOLLIN, pd_output, pd, &pd->out_watch);
-	if (debug)
-		core_log("Warning: [%s] runs under %s with its sandbox relaxed (pid %d)", pd->label,
-		         core->debug_tool, pid);
+	if (debug && strcmp(core->debug_tool, "gdb") == 0)
+		core_log("\033[34mWarning: [%s] runs with its sandbox relaxed for debugging: "
+		         "attach with  gdb -p %d\033[0m",
+		         pd->label, pid);
+	else if (debug)
+		core_log("\033[34mWarning: [%s] runs under valgrind with its sandbox relaxed "
+		         "(pid %d)\033[0m",
+		         pd->label, pid);
 	return 0;
 fail:
 	close(out[0]);

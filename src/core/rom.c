@@ -36,6 +36,7 @@ struct rom_session {
 	struct cn_obj *obj;
 	struct core *core;
 	struct rom_module *module;
+	char label[CN_LABEL_MAX];
 	int sigh;
 	struct rom_session *next;
 };
@@ -103,8 +104,8 @@ load(struct core *core, struct rom_module *m)
 			munmap(p, alloc);
 	}
 	close(fd);
-	if (r == 0 && fcntl(memfd, F_ADD_SEALS,
-	                    F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+	if (r == 0 &&
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		r = -errno;
 	if (r == 0 && size)
 		r = core_ds_create(core, memfd, alloc, false, NULL, &ds);
@@ -151,7 +152,8 @@ inotify_event(void *data, uint32_t events)
 			for (unsigned i = 0; i < core->watch_count; i++) {
 				if (core->watches[i].wd != ev->wd)
 					continue;
-				snprintf(path, sizeof(path), "%s/%s", core->watches[i].dir, ev->name);
+				snprintf(path, sizeof(path), "%s/%s", core->watches[i].dir,
+				         ev->name);
 				for (struct rom_module *m = core->roms; m; m = m->next)
 					if (strcmp(m->path, path) == 0)
 						reload(core, m);
@@ -299,6 +301,7 @@ core_rom_session_create(struct core *core, const char *label, struct core_head *
 	s->head.type = OBJ_ROM_SESSION;
 	s->core = core;
 	s->module = m;
+	snprintf(s->label, sizeof(s->label), "%s", label);
 	s->sigh = -1;
 	r = cn_obj_create(core->ep, rom_dispatch, s, &s->obj);
 	if (r < 0) {
@@ -332,4 +335,10 @@ int
 core_rom_session_cap(struct core_head *head)
 {
 	return cn_obj_cap(((struct rom_session *)head)->obj);
+}
+
+const char *
+core_rom_session_label(struct core_head *head)
+{
+	return ((struct rom_session *)head)->label;
 }

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 enum {
-	INIT_NAME_MAX = 64,      /* start node names, as in Genode */
+	INIT_NAME_MAX = 64,            /* start node names, as in Genode */
 	INIT_CHILD_SESSIONS_MAX = 256, /* sessions one child may hold or request */
 	INIT_PROVIDES_MAX = 16,
 };
@@ -36,16 +36,16 @@ struct session {
 	uint32_t client_id;
 	struct child *server; /* NULL: routed to init's parent, or local */
 	uint32_t server_id;
-	uint32_t parent_id;   /* id at init's parent if routed there */
+	uint32_t parent_id; /* id at init's parent if routed there */
 	enum session_state state;
 	enum pending_request pending; /* what the server has yet to fetch */
-	int32_t error; /* why it was denied */
+	int32_t error;                /* why it was denied */
 	int cap;
 	uint64_t ram, caps; /* donated by the client */
 	char service[CN_SERVICE_NAME_MAX];
-	char args[CN_ARGS_MAX];     /* as forwarded to the server */
-	struct cn_obj *local;       /* inline config ROM served by init */
-	struct session *next;       /* in init's list */
+	char args[CN_ARGS_MAX]; /* as forwarded to the server */
+	struct cn_obj *local;   /* inline config ROM served by init */
+	struct session *next;   /* in init's list */
 };
 
 struct child {

@@ -296,9 +296,9 @@ child_create(struct init *init, const struct cn_xml_node *start)
 		c->provides_count++;
 	}
 	if (init->verbose)
-		cn_log(init->env, "child \"%s\"\n  RAM quota:  %llu\n  cap quota:  %llu\n  ELF binary: %s",
-		       c->name, (unsigned long long)c->ram, (unsigned long long)c->caps,
-		       c->binary);
+		cn_log(init->env,
+		       "child \"%s\"\n  RAM quota:  %llu\n  cap quota:  %llu\n  ELF binary: %s",
+		       c->name, (unsigned long long)c->ram, (unsigned long long)c->caps, c->binary);
 	return c;
 fail:
 	free(c->config);

@@ -36,7 +36,8 @@ refund(struct init *init, struct session *s)
 	if (s->server && s->server->pd >= 0 &&
 	    transfer(s->server->pd, init->env->pd, s->ram, s->caps) < 0)
 		cn_warning(init->env, "%s: could not reclaim session quota (ram=%llu caps=%llu)",
-		           s->server->name, (unsigned long long)s->ram, (unsigned long long)s->caps);
+		           s->server->name, (unsigned long long)s->ram,
+		           (unsigned long long)s->caps);
 	if (s->client && s->client->pd >= 0)
 		transfer(init->env->pd, s->client->pd, s->ram, s->caps);
 	s->ram = s->caps = 0;
@@ -110,9 +111,7 @@ parent_provides(struct init *init, const char *service)
 {
 	const struct cn_xml_node *pp = cn_xml_child(init_config_root(init), "parent-provides");
 
-	cn_xml_for_each(s, pp, "service")
-		if (cn_xml_attr_is(s, "name", service))
-			return true;
+	cn_xml_for_each(s, pp, "service") if (cn_xml_attr_is(s, "name", service)) return true;
 	return false;
 }
 
@@ -190,7 +189,8 @@ route(struct init *init, struct child *client, const char *service, const char *
 					}
 				}
 				if (n > 1) {
-					cn_warning(init->env, "%s: ambiguous routes to service \"%s\"",
+					cn_warning(init->env,
+					           "%s: ambiguous routes to service \"%s\"",
 					           client->name, service);
 					return CN_ERR_DENIED;
 				}
@@ -292,7 +292,7 @@ config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	case CN_ROM_SIGH:
 		/* the content changes only with a new child (for now) */
 		return cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1 ? CN_ERR_BAD_MESSAGE
-		                                                           : CN_OK;
+		                                                          : CN_OK;
 	default:
 		return CN_ERR_INVALID_OPCODE;
 	}
@@ -390,8 +390,8 @@ open_session(struct init *init, struct child *client, struct cn_rpc *rpc)
 	r = route(init, client, service, full, label, &target);
 	if (r == 0)
 		r = cn_args_set_str(args, "label", target.label, fwd, sizeof(fwd)) < 0
-		            ? CN_ERR_INVALID_ARG
-		            : 0;
+		        ? CN_ERR_INVALID_ARG
+		        : 0;
 	/* the client pays: its donation moves to init, then on to the server */
 	if (r == 0)
 		r = transfer(client->pd, init->env->pd, ram, caps);
@@ -622,9 +622,10 @@ session_response(struct init *init, struct child *server, struct cn_rpc *rpc)
 	if (s->state == SESSION_CREATE_REQUESTED && response < 0) {
 		refund(init, s);
 		s->state = SESSION_DENIED;
-		s->error = response == CN_ERR_INSUFFICIENT_RAM || response == CN_ERR_INSUFFICIENT_CAPS
-		                   ? response
-		                   : CN_ERR_DENIED;
+		s->error =
+		    response == CN_ERR_INSUFFICIENT_RAM || response == CN_ERR_INSUFFICIENT_CAPS
+		        ? response
+		        : CN_ERR_DENIED;
 		if (!s->client)
 			session_free(init, s);
 		else

@@ -1,0 +1,114 @@
+/*
+ * test-hostile: a component that misbehaves towards core on purpose, to
+ * show that core names it, drops what is malformed and keeps serving.
+ */
+#include <cairn/env.h>
+#include <cairn/log.h>
+#include <cairn/pd.h>
+#include <cairn/rom.h>
+
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { FLOOD_LINES = 20000 };
+
+static int failures;
+
+static void
+check(struct cn_env *env, const char *what, int got, int expected)
+{
+	if (got == expected) {
+		cn_log(env, "%s: %d as expected", what, got);
+		return;
+	}
+	cn_error(env, "%s: got %d, expected %d", what, got, expected);
+	failures++;
+}
+
+/* Send raw bytes with nfds copies of fd attached, bypassing the wire module. */
+static void
+send_raw(int cap, const void *data, size_t len, int fd, unsigned nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 16)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (nfds) {
+		struct cmsghdr *c;
+		int fds[16];
+
+		for (unsigned i = 0; i < nfds; i++)
+			fds[i] = fd;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	sendmsg(cap, &mh, MSG_NOSIGNAL);
+}
+
+void
+cn_construct(struct cn_env *env)
+{
+	static char big[3 * CN_MSG_PAYLOAD_MAX];
+	struct cn_msg_hdr hdr = {.code = CN_LOG_WRITE, .len = 100};
+	struct cn_msg msg;
+	struct cn_rom *rom;
+	int r, dead;
+
+	/* garbage on the LOG capability: each is dropped and reported by core */
+	send_raw(env->log, "xy", 2, -1, 0);                 /* shorter than a header */
+	send_raw(env->log, &hdr, sizeof(hdr), -1, 0);       /* length does not match */
+	send_raw(env->log, big, sizeof(big), -1, 0);        /* over the payload limit */
+	send_raw(env->log, &hdr, sizeof(hdr), env->log, 8); /* too many fds */
+	cn_log(env, "core still serves after malformed requests");
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, 4711);
+	check(env, "unknown opcode", cn_call(env->log, &msg), CN_ERR_INVALID_OPCODE);
+	cn_msg_reset(&msg);
+
+	cn_msg_init(&msg, CN_PD_SANDBOX);
+	cn_msg_put_cap(&msg, env->log);
+	check(env, "second sandbox handover", cn_call(env->pd, &msg), CN_ERR_DENIED);
+	cn_msg_reset(&msg);
+
+	cn_msg_init(&msg, CN_PD_FREE_RAM);
+	cn_msg_put_cap(&msg, env->log);
+	check(env, "free of a foreign capability", cn_call(env->pd, &msg), CN_ERR_INVALID_ARG);
+	cn_msg_reset(&msg);
+
+	check(env, "transfer to itself", cn_pd_transfer_quota(env->pd, env->pd, 1, 0),
+	      CN_ERR_DENIED);
+
+	/* a capability whose object is gone */
+	r = cn_rom_open(env, "config", &rom);
+	if (r < 0) {
+		cn_error(env, "cannot open config ROM: %d", r);
+		cn_exit(env, 1);
+	}
+	dead = dup(cn_rom_cap(rom));
+	cn_rom_close(rom);
+	cn_msg_init(&msg, CN_ROM_DATASPACE);
+	check(env, "call on a closed session", cn_call(dead, &msg), CN_ERR_DEAD_OBJECT);
+	cn_msg_reset(&msg);
+	close(dead);
+
+	for (unsigned i = 0; i < FLOOD_LINES; i++)
+		cn_log(env, "flood %u", i);
+	cn_log(env, "flooded %u lines", FLOOD_LINES);
+
+	if (failures) {
+		cn_error(env, "test-hostile: %d checks failed", failures);
+		cn_exit(env, 1);
+	}
+	cn_log(env, "test-hostile: done");
+	cn_exit(env, 0);
+}
