@@ -22,17 +22,38 @@ cn_log_write(int log_cap, const char *text)
 	return r < 0 ? r : 0;
 }
 
+enum { MESSAGE_MAX = 4 * CN_LOG_LINE_MAX };
+
+/* Format the whole message, then send it in pieces core prints as lines
+ * of their own: a long message is split, never cut off (up to
+ * MESSAGE_MAX, beyond which it is truncated with a marker). */
 static void
 vlog(struct cn_env *env, const char *prefix, const char *suffix, const char *fmt, va_list ap)
 {
-	char buf[CN_LOG_LINE_MAX];
-	size_t n = strlen(prefix);
+	char buf[MESSAGE_MAX];
+	size_t pre = strlen(prefix), suf = strlen(suffix), len;
+	int n;
 
-	memcpy(buf, prefix, n);
-	vsnprintf(buf + n, sizeof(buf) - n - strlen(suffix), fmt, ap);
-	strcat(buf, suffix);
-	if (!env || env->log < 0 || cn_log_write(env->log, buf) < 0)
-		fprintf(stderr, "%s\n", buf);
+	memcpy(buf, prefix, pre);
+	n = vsnprintf(buf + pre, sizeof(buf) - pre - suf, fmt, ap);
+	if (n < 0)
+		return;
+	len = pre + ((size_t)n < sizeof(buf) - pre - suf ? (size_t)n : sizeof(buf) - pre - suf - 1);
+	if ((size_t)n >= sizeof(buf) - pre - suf)
+		memcpy(buf + len - 3, "...", 3);
+	memcpy(buf + len, suffix, suf + 1);
+	len += suf;
+
+	for (size_t off = 0; off < len;) {
+		char piece[CN_LOG_LINE_MAX];
+		size_t take = len - off < sizeof(piece) - 1 ? len - off : sizeof(piece) - 1;
+
+		memcpy(piece, buf + off, take);
+		piece[take] = 0;
+		off += take;
+		if (!env || env->log < 0 || cn_log_write(env->log, piece) < 0)
+			fprintf(stderr, "%s\n", piece);
+	}
 }
 
 void

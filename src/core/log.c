@@ -49,18 +49,22 @@ core_log(const char *fmt, ...)
 	write_all(buf, (size_t)n);
 }
 
-/* One line of text (no newline inside), prefixed with the label. */
+/* One line of text (no newline inside), prefixed with the label; an
+ * overlong line becomes several, nothing is cut off. */
 static void
 emit(const char *label, const char *text, size_t len)
 {
 	char buf[CN_LABEL_MAX + CN_LOG_LINE_MAX + 8];
-	int n;
 
-	if (len > CN_LOG_LINE_MAX)
-		len = CN_LOG_LINE_MAX;
-	n = snprintf(buf, sizeof(buf), "[%s] %.*s\n", label, (int)len, text);
-	if (n > 0)
-		write_all(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	do {
+		size_t take = len > CN_LOG_LINE_MAX ? CN_LOG_LINE_MAX : len;
+		int n = snprintf(buf, sizeof(buf), "[%s] %.*s\n", label, (int)take, text);
+
+		if (n > 0)
+			write_all(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+		text += take;
+		len -= take;
+	} while (len);
 }
 
 void

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Checks the sandbox of every running component from the outside:
+# /proc/PID/status shows Seccomp 2, NoNewPrivs 1 and no effective
+# capabilities; comm is the binary's name; stdin is /dev/null, stdout and
+# stderr go to core, fd 3 is the parent capability, and nothing else was
+# inherited. Then it stops core and checks that no component outlives it.
+#
+# usage: confinement.sh BUILD_DIR
+set -euo pipefail
+
+bin=$1/bin
+scenario=$(dirname "$0")/../../config/default.config
+out=$(mktemp)
+trap 'kill -9 "$core" 2>/dev/null || true; rm -f "$out"' EXIT
+
+"$bin/core" --rom config="$scenario" --rom-dir "$bin" >"$out" 2>&1 &
+core=$!
+
+# wait until the long-lived servers are up
+for _ in $(seq 100); do
+	grep -q 'session created' "$out" && break
+	sleep 0.1
+done
+grep -q 'session created' "$out" || { cat "$out"; echo "FAIL: scenario did not come up"; exit 1; }
+
+fail=0
+checked=0
+children=$(pgrep -P "$core")
+for pid in $children; do
+	comm=$(cat "/proc/$pid/comm")
+	status=$(cat "/proc/$pid/status")
+	grep -q '^Seccomp:[[:space:]]*2$' <<<"$status" || { echo "FAIL: $comm ($pid) not in seccomp filter mode"; fail=1; }
+	grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$status" || { echo "FAIL: $comm ($pid) lacks no-new-privs"; fail=1; }
+	grep -q '^CapEff:[[:space:]]*0000000000000000$' <<<"$status" || { echo "FAIL: $comm ($pid) has effective capabilities"; fail=1; }
+	grep -q '^CapBnd:[[:space:]]*0000000000000000$' <<<"$status" || { echo "FAIL: $comm ($pid) has a bounding set"; fail=1; }
+	[ -x "$bin/$comm" ] || { echo "FAIL: process name '$comm' ($pid) is not a binary's name"; fail=1; }
+	[ "$(readlink "/proc/$pid/fd/0")" = /dev/null ] || { echo "FAIL: $comm: stdin is not /dev/null"; fail=1; }
+	for fd in 1 2; do
+		[[ $(readlink "/proc/$pid/fd/$fd") == pipe:* ]] || { echo "FAIL: $comm: fd $fd is not core's pipe"; fail=1; }
+	done
+	[[ $(readlink "/proc/$pid/fd/3") == socket:* ]] || { echo "FAIL: $comm: fd 3 is not the parent capability"; fail=1; }
+	# everything else must be a capability (socket) or the entrypoint's
+	# own epoll/timer fds: never a file, directory or device
+	for f in /proc/"$pid"/fd/*; do
+		n=${f##*/}
+		[ "$n" -le 3 ] && continue
+		t=$(readlink "$f" || true)
+		case $t in
+		socket:* | anon_inode:* | /memfd:*) ;;
+		*) echo "FAIL: $comm: unexpected fd $n -> $t"; fail=1 ;;
+		esac
+	done
+	checked=$((checked + 1))
+done
+[ "$checked" -ge 3 ] || { echo "FAIL: only $checked components found"; fail=1; }
+echo "checked $checked components"
+
+kill -TERM "$core"
+wait "$core" || true
+sleep 0.2
+left=""
+for pid in $children; do
+	kill -0 "$pid" 2>/dev/null && left="$left $pid"
+done
+if [ -n "$left" ]; then
+	echo "FAIL: components outlived core: $left"
+	fail=1
+fi
+[ "$fail" -eq 0 ] && echo "confinement: ok"
+exit "$fail"
