@@ -38,6 +38,7 @@ static const int allowed[] = {
     SCMP_SYS(sendto),
     SCMP_SYS(recvfrom),
     SCMP_SYS(epoll_create1),
+    SCMP_SYS(poll),
     SCMP_SYS(epoll_ctl),
     SCMP_SYS(epoll_wait),
     SCMP_SYS(epoll_pwait),

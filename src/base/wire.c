@@ -3,6 +3,7 @@
  */
 #include <cairn/wire.h>
 
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -252,6 +253,14 @@ cn_wire_send(int fd, const struct cn_msg *msg, int reply_fd, bool nonblock)
 	}
 }
 
+static bool
+peer_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
+}
+
 int
 cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock)
 {
@@ -272,6 +281,7 @@ cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock)
 	};
 	int fds[MAX_FDS];
 	unsigned nfds = 0, i;
+	bool extra_fds = false;
 	ssize_t n;
 	int err = 0;
 
@@ -295,12 +305,15 @@ cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock)
 				fds[nfds++] = f;
 			else
 				close(f);
+			extra_fds |= nfds == MAX_FDS && i + 1 < cnt;
 		}
 	}
-	if (n == 0 && nfds == 0)
+	/* Zero bytes is end of stream only if the peer is gone; an empty
+	 * datagram from a live peer is just malformed. */
+	if (n == 0 && nfds == 0 && !extra_fds && peer_gone(fd))
 		return -ECONNRESET;
 
-	if (mh.msg_flags & MSG_CTRUNC)
+	if ((mh.msg_flags & MSG_CTRUNC) || extra_fds)
 		err = -ETOOMANYREFS;
 	else if (mh.msg_flags & MSG_TRUNC)
 		err = -EMSGSIZE;

@@ -257,6 +257,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 	c->start = start;
 	if (cn_xml_attr_str(start, "name", c->name, sizeof(c->name)) < 0 || !c->name[0]) {
 		cn_warning(init->env, "missing 'name' attribute in '<start>' entry");
+		cn_warning(init->env, "skipped startup of nameless child");
 		goto fail;
 	}
 	for (struct child *o = init->children; o; o = o->next) {
@@ -273,8 +274,10 @@ child_create(struct init *init, const struct cn_xml_node *start)
 		cn_xml_attr_u64(dflt, "caps", &dflt_caps);
 	}
 	if (quota_attr(init, start, "ram", "RAM", dflt_ram, &c->ram) < 0 ||
-	    quota_attr(init, start, "caps", "CAP", dflt_caps, &c->caps) < 0)
+	    quota_attr(init, start, "caps", "CAP", dflt_caps, &c->caps) < 0) {
+		cn_warning(init->env, "%s: skipped startup", c->name);
 		goto fail;
+	}
 	node = cn_xml_child(start, "exit");
 	if (node)
 		cn_xml_attr_bool(node, "propagate", &c->exit_propagate);
@@ -350,10 +353,8 @@ apply_config(struct init *init)
 	cn_xml_for_each(start, root, "start")
 	{
 		struct child *c = child_create(init, start);
-		if (!c) {
-			cn_warning(init->env, "skipped startup of child");
-			continue;
-		}
+		if (!c)
+			continue; /* child_create said why */
 		*tail = c;
 		tail = &c->next;
 	}
