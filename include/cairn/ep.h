@@ -83,8 +83,10 @@ uint64_t cn_sig_delivered(const struct cn_sig *sig);
 /* Dispatch until sig has been delivered at least once more. */
 int cn_ep_wait_sig(struct cn_ep *ep, struct cn_sig *sig);
 
-/* Submit count to the signal context cap. Never blocks; a full queue means
- * a submission is already pending (the count saturates). */
+/* Submit count to the signal context cap. Never blocks. When the
+ * receiver's queue is full (it is CN_SIGNAL_DRAIN_MAX-ish submissions
+ * behind), the submission still counts as delivered for the handler, but
+ * its count is not added: counts are a lower bound under overload. */
 int cn_signal_submit(int sig_cap, uint32_t count);
 
 int cn_ep_watch(struct cn_ep *ep, int fd, uint32_t events, cn_watch_handler fn, void *data,

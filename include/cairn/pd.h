@@ -27,11 +27,12 @@ enum cn_pd_op {
 	CN_PD_SPAWN,           /* str binary, cap parent, cap exit sigh */
 	CN_PD_EXIT_STATUS,     /* -> u32 state, i32 value, str detail */
 	CN_PD_SANDBOX,         /* cap seccomp listener (from the component itself) */
+	CN_PD_SEAL_RAM,        /* cap ds (owned by this PD): read-only for good; no
+	                        * writable mapping may exist (else -EBUSY) */
 };
 
 enum cn_ds_op {
 	CN_DS_FD = 1, /* -> cap fd, u64 size, u32 writeable */
-	CN_DS_SEAL,   /* make read-only for good (no writable mapping may exist) */
 };
 
 enum cn_pd_state {
@@ -67,6 +68,9 @@ int cn_pd_quota(int pd, struct cn_pd_quota *ret);
 int cn_pd_alloc_ram(int pd, size_t size, struct cn_ds *ret);
 /* Free: detaches, closes fd and cap. */
 int cn_pd_free_ram(int pd, struct cn_ds *ds);
+
+/* Make a dataspace of this PD read-only for good (detach it first). */
+int cn_pd_seal_ram(int pd, struct cn_ds *ds);
 
 /* Fetch the fd of a dataspace cap (e.g. one received from a server). */
 int cn_ds_fetch(struct cn_ds *ds);

@@ -82,10 +82,15 @@ cn_session_open(struct cn_env *env, const char *service, const char *label, uint
 	r = ensure_session_sigh(env);
 	if (r < 0)
 		return r;
-	n = snprintf(args, sizeof(args), "label=\"%s\", ram_quota=%llu, cap_quota=%u%s%s",
-	             label ? label : "", (unsigned long long)ram_quota, cap_quota,
-	             extra_args ? ", " : "", extra_args ? extra_args : "");
-	if (n < 0 || (size_t)n >= sizeof(args) || cn_args_valid(args) < 0)
+	/* cn_args_set_str quotes and escapes the label */
+	r = cn_args_set_str("", "label", label ? label : "", args, sizeof(args));
+	if (r < 0)
+		return -EINVAL;
+	n = (int)strlen(args);
+	n += snprintf(args + n, sizeof(args) - (size_t)n, ", ram_quota=%llu, cap_quota=%u%s%s",
+	              (unsigned long long)ram_quota, cap_quota, extra_args ? ", " : "",
+	              extra_args ? extra_args : "");
+	if ((size_t)n >= sizeof(args) || cn_args_valid(args) < 0)
 		return -EINVAL;
 
 	id = cn_session_id_alloc(env);

@@ -401,6 +401,13 @@ handle_obj(struct cn_obj *obj)
 		report(obj->src.ep, obj, r);
 		return;
 	}
+	if (rpc.reply_fd < 0) {
+		/* only signal contexts take one-way messages: an RPC without a
+		 * reply channel could change state nobody can learn about */
+		cn_msg_reset(&in);
+		report(obj->src.ep, obj, CN_ERR_BAD_MESSAGE);
+		return;
+	}
 	cn_msg_init(&out, 0);
 	rpc.opcode = in.hdr.code;
 	rpc.in = &in;

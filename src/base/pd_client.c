@@ -103,6 +103,22 @@ cn_pd_free_ram(int pd, struct cn_ds *ds)
 }
 
 int
+cn_pd_seal_ram(int pd, struct cn_ds *ds)
+{
+	struct cn_msg msg;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_SEAL_RAM);
+	cn_msg_put_cap(&msg, ds->cap);
+	r = cn_call(pd, &msg);
+	cn_msg_reset(&msg);
+	if (r >= 0)
+		ds->writeable = 0;
+	return r < 0 ? r : 0;
+}
+
+int
 cn_ds_fetch(struct cn_ds *ds)
 {
 	struct cn_msg msg;

@@ -360,7 +360,7 @@ cn_wire_channel(int ret_fds[2])
 int
 cn_call(int cap, struct cn_msg *msg)
 {
-	int ch[2], reply_fd, r;
+	int ch[2] = {-1, -1}, reply_fd = -1, r;
 
 	if (cap < 0)
 		return CN_ERR_DEAD_OBJECT;

@@ -272,6 +272,8 @@ enum { MALFORMED_REPORTS_MAX = 32 };
 static const char *
 object_label(struct core_head *head)
 {
+	if (!head)
+		return "core"; /* one of core's own signal contexts */
 	switch (head->type) {
 	case OBJ_PD:
 		return ((struct pd *)head)->label;

@@ -51,13 +51,6 @@ ds_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 		cn_msg_put_u64(rpc->out, ds->size);
 		cn_msg_put_u32(rpc->out, ds->writeable);
 		return CN_OK;
-	case CN_DS_SEAL:
-		if (!ds->writeable)
-			return CN_OK;
-		if (fcntl(ds->memfd, F_ADD_SEALS, F_SEAL_WRITE) < 0)
-			return -errno; /* EBUSY: still mapped writable somewhere */
-		ds->writeable = false;
-		return CN_OK;
 	default:
 		return CN_ERR_INVALID_OPCODE;
 	}
@@ -165,8 +158,9 @@ free_ds(struct pd *pd, struct ds *ds)
 	core_ds_destroy(ds);
 }
 
+/* The dataspace the request's capability names, if pd owns it. */
 static int
-free_ram(struct pd *pd, struct cn_rpc *rpc)
+owned_ds(struct pd *pd, struct cn_rpc *rpc, struct ds **ret)
 {
 	struct cn_obj *obj;
 	struct ds *ds;
@@ -174,12 +168,40 @@ free_ram(struct pd *pd, struct cn_rpc *rpc)
 	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
 		return CN_ERR_BAD_MESSAGE;
 	obj = cn_ep_lookup(pd->core->ep, cn_msg_cap(rpc->in, 0));
-	if (!obj || ((struct core_head *)cn_obj_data(obj))->type != OBJ_DS)
+	if (!obj || !cn_obj_data(obj) || ((struct core_head *)cn_obj_data(obj))->type != OBJ_DS)
 		return CN_ERR_INVALID_ARG;
 	ds = cn_obj_data(obj);
 	if (ds->owner != pd)
 		return CN_ERR_DENIED;
+	*ret = ds;
+	return 0;
+}
+
+static int
+free_ram(struct pd *pd, struct cn_rpc *rpc)
+{
+	struct ds *ds;
+	int r = owned_ds(pd, rpc, &ds);
+
+	if (r < 0)
+		return r;
 	free_ds(pd, ds);
+	return CN_OK;
+}
+
+static int
+seal_ram(struct pd *pd, struct cn_rpc *rpc)
+{
+	struct ds *ds;
+	int r = owned_ds(pd, rpc, &ds);
+
+	if (r < 0)
+		return r;
+	if (!ds->writeable)
+		return CN_OK;
+	if (fcntl(ds->memfd, F_ADD_SEALS, F_SEAL_WRITE) < 0)
+		return -errno; /* EBUSY: still mapped writable somewhere */
+	ds->writeable = false;
 	return CN_OK;
 }
 
@@ -190,7 +212,7 @@ core_pd_from_cap(struct core *core, int cap)
 {
 	struct cn_obj *obj = cn_ep_lookup(core->ep, cap);
 
-	if (!obj || ((struct core_head *)cn_obj_data(obj))->type != OBJ_PD)
+	if (!obj || !cn_obj_data(obj) || ((struct core_head *)cn_obj_data(obj))->type != OBJ_PD)
 		return NULL;
 	return cn_obj_data(obj);
 }
@@ -393,10 +415,11 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 	if (debug && strcmp(core->debug_tool, "valgrind") == 0) {
 		argv[argc++] = "valgrind";
 		argv[argc++] = "-q";
-		argv[argc++] = "--trace-children=no";
+		argv[argc++] = (char *)path;
 		path = "/usr/bin/valgrind";
+	} else {
+		argv[argc++] = (char *)binary;
 	}
-	argv[argc++] = (char *)binary;
 	argv[argc] = NULL;
 	if (debug)
 		envp[envc++] = "CAIRN_SANDBOX=relaxed";
@@ -556,6 +579,8 @@ pd_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 		if (pd->state == CN_PD_RUNNING && !pd->sandboxed && !pd->relaxed)
 			return CN_ERR_DENIED;
 		return rpc->opcode == CN_PD_ALLOC_RAM ? alloc_ram(pd, rpc) : free_ram(pd, rpc);
+	case CN_PD_SEAL_RAM:
+		return seal_ram(pd, rpc);
 	case CN_PD_SPAWN:
 		return spawn(pd, rpc);
 	case CN_PD_EXIT_STATUS:

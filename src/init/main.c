@@ -198,12 +198,18 @@ child_resources(struct init *init, struct child *c)
 		           (unsigned long long)avail_caps);
 		c->caps = avail_caps;
 	}
+	if (c->ram == 0) {
+		cn_error(init->env, "%s: no valid RAM quota defined", c->name);
+		return -EINVAL;
+	}
 	if (c->caps < MIN_CHILD_CAPS) {
 		cn_error(init->env, "%s: no valid capability quota defined", c->name);
 		return -EINVAL;
 	}
 
-	snprintf(args, sizeof(args), "label=\"%s\"", c->name);
+	r = cn_args_set_str("", "label", c->name, args, sizeof(args));
+	if (r < 0)
+		return r;
 	r = init_parent_session(init, "PD", args, &c->pd, &c->pd_id);
 	if (r == 0)
 		r = cn_pd_ref_account(c->pd, init->env->pd);

@@ -204,7 +204,7 @@ route(struct init *init, struct child *client, const char *service, const char *
 		/* a <service> rule whose targets cannot serve ends the search;
 		 * an <any-service> rule falls through to the next rule */
 		if (!any)
-			return CN_ERR_DENIED;
+			break;
 	}
 	cn_warning(init->env, "%s: no route to service \"%s\" (label=\"%s\")", client->name,
 	           service, full);
@@ -303,7 +303,6 @@ static int
 prepare_config_ds(struct init *init, struct child *c)
 {
 	struct cn_ds *ds = &c->config_ds;
-	struct cn_msg msg;
 	int r;
 
 	if (ds->cap >= 0)
@@ -317,10 +316,7 @@ prepare_config_ds(struct init *init, struct child *c)
 		cn_ds_detach(ds);
 		close(ds->fd);
 		ds->fd = -1;
-		msg.owns_caps = false;
-		cn_msg_init(&msg, CN_DS_SEAL);
-		r = cn_call(ds->cap, &msg);
-		cn_msg_reset(&msg);
+		r = cn_pd_seal_ram(init->env->pd, ds);
 	}
 	if (r >= 0)
 		r = cn_ds_fetch(ds); /* now a read-only fd */
@@ -582,7 +578,8 @@ next_request(struct init *init, struct child *server, struct cn_rpc *rpc)
 		if (s->pending == PENDING_CREATE &&
 		    !server->announced[provided_index(server, s->service)])
 			continue;
-		if (!pick || (s->pending == PENDING_CLOSE && pick->pending == PENDING_CREATE))
+		/* the list is newest first: the last match of a kind is the oldest */
+		if (!pick || s->pending == PENDING_CLOSE || pick->pending == PENDING_CREATE)
 			pick = s;
 	}
 	if (!pick) {

@@ -17,7 +17,7 @@ static const char *const labels[] = {"", "init -> app", "  client  ", "test -> /
 static void
 check_attr(const struct cn_xml_node *node, const struct cn_xml_attr *attr)
 {
-	char name[256], value[64];
+	char name[256], value[CN_LABEL_MAX];
 	uint64_t number;
 	bool flag;
 	int rc;
@@ -31,6 +31,14 @@ check_attr(const struct cn_xml_node *node, const struct cn_xml_attr *attr)
 	rc = cn_xml_attr_str(node, name, value, sizeof(value));
 	if (rc == 0 && !cn_xml_attr_is(node, name, value))
 		abort();
+	if (rc == 0 && node->parent) {
+		/* attribute values make labels that policies actually match */
+		const struct cn_xml_node *policy = cn_policy_select(node->parent, value);
+
+		if (policy && policy->parent != node->parent)
+			abort();
+		(void)cn_policy_matches(node, value);
+	}
 	if (rc != 0 && rc != -EINVAL && rc != -ENAMETOOLONG)
 		abort();
 	rc = cn_xml_attr_u64(node, name, &number);
@@ -48,7 +56,8 @@ walk(const struct cn_xml_node *node, unsigned depth)
 
 	if (depth > CN_XML_MAX_DEPTH || node->src[0] != '<' || node->src_len < 4)
 		abort();
-	if (node->content < node->src || node->content + node->content_len > node->src + node->src_len)
+	if (node->content < node->src ||
+	    node->content + node->content_len > node->src + node->src_len)
 		abort();
 	for (unsigned i = 0; i < node->num_attrs; i++)
 		check_attr(node, &node->attrs[i]);
@@ -80,13 +89,16 @@ fuzz_args(const uint8_t *data, size_t size)
 	char args[CN_ARGS_MAX + 16], value[CN_ARGS_MAX], out[CN_ARGS_MAX], label[CN_LABEL_MAX];
 	uint64_t number;
 	size_t len = size < sizeof(args) - 1 ? size : sizeof(args) - 1;
+	int valid;
 
 	memcpy(args, data, len);
 	args[len] = '\0';
-	if (cn_args_valid(args) != 0)
-		return;
-	(void)cn_args_u64(args, "ram_quota", &number);
+	valid = cn_args_valid(args);
+	if (cn_args_u64(args, "ram_quota", &number) != -EINVAL && valid != 0)
+		abort();
 	if (cn_args_str(args, "label", value, sizeof(value)) == 0) {
+		if (valid != 0)
+			abort();
 		if (cn_args_set_str(args, "label", value, out, sizeof(out)) == 0 &&
 		    cn_args_valid(out) != 0)
 			abort();
@@ -94,6 +106,8 @@ fuzz_args(const uint8_t *data, size_t size)
 		(void)cn_label_identity_len(value);
 		(void)cn_label_prefixed("init", value, label, sizeof(label));
 	}
+	if (valid != 0)
+		return;
 	if (cn_args_set_u64(args, "cap_quota", len, out, sizeof(out)) == 0 &&
 	    (cn_args_u64(out, "cap_quota", &number) != 0 || number != len))
 		abort();
