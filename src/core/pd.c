@@ -620,6 +620,12 @@ core_pd_destroy(struct pd *pd)
 {
 	struct core *core = pd->core;
 
+	/* Stop watching before closing: an fd closed while still registered
+	 * stays in the epoll set as long as a copy of it lives elsewhere
+	 * (e.g. in a child between clone and exec). */
+	cn_watch_destroy(pd->pid_watch);
+	cn_watch_destroy(pd->out_watch);
+	cn_watch_destroy(pd->listener_watch);
 	kill_process(pd);
 	if (pd->pidfd >= 0) {
 		/* reap now: the process is gone for good after SIGKILL */
@@ -627,7 +633,6 @@ core_pd_destroy(struct pd *pd)
 		waitid(P_PIDFD, (id_t)pd->pidfd, &info, WEXITED);
 		close(pd->pidfd);
 	}
-	cn_watch_destroy(pd->pid_watch);
 	if (pd->out_fd >= 0) {
 		char buf[4096];
 		ssize_t n;
@@ -636,8 +641,6 @@ core_pd_destroy(struct pd *pd)
 		core_line_flush(&pd->out_line, pd->label);
 		close(pd->out_fd);
 	}
-	cn_watch_destroy(pd->out_watch);
-	cn_watch_destroy(pd->listener_watch);
 	if (pd->listener >= 0)
 		close(pd->listener);
 	if (pd->exit_sigh >= 0)
