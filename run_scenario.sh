@@ -37,7 +37,8 @@ config/default.config. All binaries in build/PRESET/bin are ROM modules.
   --caps N           capabilities for core to hand out
   --verbose          ask core to be verbose
   --test             configure and build the preset, then run ctest with
-                     everything but the bench and fuzz tests
+                     everything but the bench and fuzz tests; without
+                     --preset: the default build, then the ASan+UBSan build
   --bench            build the release preset and run the bench tests
   -h, --help         show this help
 
@@ -385,23 +386,39 @@ build_preset() {
 	quietly "building build/$1" cmake --build "$dir" --parallel "$(nproc 2>/dev/null || echo 2)"
 }
 
+run_ctest() {
+	local p=$1 rc=0
+	local -a jobs=(--parallel "$(nproc 2>/dev/null || echo 2)")
+	if [[ $mode == bench ]]; then
+		ctest --test-dir "$ROOT/build/$p" -L bench --verbose "${extra_args[@]}" || rc=$?
+	elif sed -n '/"testPresets"/,$p' "$ROOT/CMakePresets.json" |
+		grep -q "\"name\": *\"$p\""; then
+		(cd "$ROOT" && ctest --preset "$p" "${jobs[@]}" "${extra_args[@]}") || rc=$?
+	else
+		ctest --test-dir "$ROOT/build/$p" --label-exclude 'bench|fuzz' \
+			--output-on-failure "${jobs[@]}" "${extra_args[@]}" || rc=$?
+	fi
+	return "$rc"
+}
+
 if [[ $mode == test || $mode == bench ]]; then
 	ensure_packages
-	build_preset "$preset"
-	rc=0
-	if [[ $mode == bench ]]; then
-		ctest --test-dir "$ROOT/build/$preset" -L bench --verbose "${extra_args[@]}" || rc=$?
-	elif sed -n '/"testPresets"/,$p' "$ROOT/CMakePresets.json" |
-		grep -q "\"name\": *\"$preset\""; then
-		(cd "$ROOT" && ctest --preset "$preset" "${extra_args[@]}") || rc=$?
-	else
-		ctest --test-dir "$ROOT/build/$preset" --label-exclude 'bench|fuzz' \
-			--output-on-failure "${extra_args[@]}" || rc=$?
+	# --test without --preset runs the suite twice: the debug build, then
+	# the ASan+UBSan build, as the project requires of every change
+	presets=("$preset")
+	if [[ $mode == test && -z $preset_given ]]; then
+		presets=(default asan)
 	fi
-	if ((rc != 0)); then
-		say "ctest failed (exit status $rc)"
-		exit "$EXIT_FAIL"
-	fi
+	for p in "${presets[@]}"; do
+		build_preset "$p"
+		say "running the tests of build/$p"
+		rc=0
+		run_ctest "$p" || rc=$?
+		if ((rc != 0)); then
+			say "ctest failed in build/$p (exit status $rc)"
+			exit "$EXIT_FAIL"
+		fi
+	done
 	exit "$EXIT_OK"
 fi
 
