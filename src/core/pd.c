@@ -6,6 +6,7 @@
 #include <cairn/parent.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -325,6 +327,108 @@ kill_process(struct pd *pd)
 		syscall(SYS_pidfd_send_signal, pd->pidfd, SIGKILL, NULL, 0);
 }
 
+/*
+ * Files a component may open: a few of its own /proc entries, which
+ * sanitizer runtimes read to print a report. They describe nothing but
+ * the component itself. Core opens them on the component's behalf and
+ * injects the fd as the call's result, so the component never resolves a
+ * path itself. Returns true if the call was answered.
+ */
+static const char *const own_proc_files[] = {"maps", "cmdline", "auxv", "status", "environ"};
+
+static bool
+broker_own_proc(struct pd *pd, const struct seccomp_notif *req)
+{
+	static const char self[] = "/proc/self/";
+	char path[32] = "", procpath[64];
+	const char *file = NULL;
+	uint64_t addr, flags;
+	int fd;
+
+	if (req->data.nr == __NR_open) {
+		addr = req->data.args[0];
+		flags = req->data.args[1];
+	} else if (req->data.nr == __NR_openat) {
+		addr = req->data.args[1];
+		flags = req->data.args[2];
+	} else {
+		return false;
+	}
+	if (flags & O_ACCMODE)
+		return false; /* read-only only */
+	struct iovec local = {path, sizeof(path) - 1};
+	struct iovec remote = {(void *)(uintptr_t)addr, sizeof(path) - 1};
+	/* the string may end near a page boundary: a short read is fine */
+	if (process_vm_readv((pid_t)req->pid, &local, 1, &remote, 1, 0) <= 0 ||
+	    strncmp(path, self, sizeof(self) - 1) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(own_proc_files) / sizeof(own_proc_files[0]); i++)
+		if (strcmp(path + sizeof(self) - 1, own_proc_files[i]) == 0)
+			file = own_proc_files[i];
+	if (!file)
+		return false;
+	/* the notification must still be pending: pid not reused meanwhile */
+	if (seccomp_notify_id_valid(pd->listener, req->id) != 0)
+		return false;
+	snprintf(procpath, sizeof(procpath), "/proc/%u/%s", req->pid, file);
+	fd = open(procpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct seccomp_notif_addfd add = {
+	    .id = req->id,
+	    .flags = SECCOMP_ADDFD_FLAG_SEND,
+	    .srcfd = (uint32_t)fd,
+	    .newfd_flags = O_CLOEXEC,
+	};
+	bool ok = ioctl(pd->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0;
+	close(fd);
+	return ok;
+}
+
+/* Also for sanitizers: readlink("/proc/self/exe"), the component's own
+ * binary. Core resolves it and writes the answer into the caller's
+ * buffer, as the kernel would. */
+static bool
+broker_own_exe(struct pd *pd, const struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+{
+	static const char wanted[] = "/proc/self/exe";
+	char path[sizeof(wanted)] = "", procpath[64], target[PATH_MAX];
+	uint64_t addr, buf, size;
+	ssize_t len;
+
+	if (req->data.nr == __NR_readlink) {
+		addr = req->data.args[0];
+		buf = req->data.args[1];
+		size = req->data.args[2];
+	} else if (req->data.nr == __NR_readlinkat) {
+		addr = req->data.args[1];
+		buf = req->data.args[2];
+		size = req->data.args[3];
+	} else {
+		return false;
+	}
+	struct iovec local = {path, sizeof(path)};
+	struct iovec remote = {(void *)(uintptr_t)addr, sizeof(path)};
+	if (process_vm_readv((pid_t)req->pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(path) ||
+	    memcmp(path, wanted, sizeof(wanted)) != 0)
+		return false;
+	snprintf(procpath, sizeof(procpath), "/proc/%u/exe", req->pid);
+	len = readlink(procpath, target, sizeof(target));
+	if (len < 0)
+		return false;
+	if ((uint64_t)len > size)
+		len = (ssize_t)size;
+	local = (struct iovec){target, (size_t)len};
+	remote = (struct iovec){(void *)(uintptr_t)buf, (size_t)len};
+	if (process_vm_writev((pid_t)req->pid, &local, 1, &remote, 1, 0) != len)
+		return false;
+	resp->id = req->id;
+	resp->val = len;
+	resp->error = 0;
+	resp->flags = 0;
+	return seccomp_notify_respond(pd->listener, resp) == 0;
+}
+
 static void
 pd_violation(void *data, uint32_t events)
 {
@@ -335,6 +439,10 @@ pd_violation(void *data, uint32_t events)
 
 	if (seccomp_notify_alloc(&req, &resp) == 0 &&
 	    seccomp_notify_receive(pd->listener, req) == 0) {
+		if (broker_own_proc(pd, req) || broker_own_exe(pd, req, resp)) {
+			seccomp_notify_free(req, resp);
+			return;
+		}
 		char *name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
 
 		snprintf(pd->detail, sizeof(pd->detail), "%s", name ? name : "?");
@@ -425,9 +533,16 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 		envp[envc++] = "CAIRN_SANDBOX=relaxed";
 	/* Sanitizer reports must reach the log, and leak checking cannot run
 	 * in a component that never returns from its entrypoint. */
-	snprintf(asan_env, sizeof(asan_env), "ASAN_OPTIONS=%s%sdetect_leaks=0:symbolize=0",
-	         asan ? asan : "", asan ? ":" : "");
+	snprintf(
+	    asan_env, sizeof(asan_env),
+	    "ASAN_OPTIONS=%s%sdetect_leaks=0:symbolize=0:color=never:handle_segv=0:handle_sigbus=0:"
+	    "handle_abort=0:handle_sigfpe=0:handle_sigill=0",
+	    asan ? asan : "", asan ? ":" : "");
 	envp[envc++] = asan_env;
+	/* a fault is reported by core as a signal, in every build */
+	envp[envc++] = "UBSAN_OPTIONS=color=never:handle_segv=0:handle_sigbus=0:handle_abort=0:"
+	               "handle_sigfpe=0:"
+	               "handle_sigill=0";
 	envp[envc] = NULL;
 
 	struct clone_args ca = {

@@ -910,6 +910,7 @@ static const struct malformed malformed_requests[] = {
      CN_MSG_PAYLOAD_MAX + 1,
      0,
      -EMSGSIZE},
+    {"one-way to an object", {.code = OP_WRITE_TO, .ncaps = 1}, 0, 1, -EBADMSG},
     {"oversized with fds",
      {.code = OP_ECHO, .len = CN_MSG_PAYLOAD_MAX + 8, .ncaps = 1, .flags = CN_MSG_F_CALL},
      CN_MSG_PAYLOAD_MAX + 8,
@@ -1237,6 +1238,61 @@ CN_TEST(test_ep_destroy_revokes_every_copy)
 	CN_ASSERT_EQ(cn_obj_create(NULL, never_called, NULL, &obj), -EINVAL);
 	CN_ASSERT_EQ(cn_obj_create(ep, NULL, NULL, &obj), -EINVAL);
 	CN_ASSERT_EQ(cn_sig_create(ep, NULL, NULL, NULL), -EINVAL);
+	cn_ep_destroy(ep);
+}
+
+/* Each object's handler destroys the other; both have a request waiting in
+ * the same batch. The one destroyed is neither called nor polled again. */
+struct rival {
+	struct cn_obj *other;
+	unsigned *calls;
+};
+
+static int
+destroy_rival(struct cn_obj *obj, struct cn_rpc *rpc)
+{
+	struct rival *r = cn_obj_data(obj);
+
+	(void)rpc;
+	(*r->calls)++;
+	cn_obj_destroy(r->other);
+	return CN_OK;
+}
+
+CN_TEST(test_ep_destroy_during_dispatch)
+{
+	struct err_record err = {0};
+	struct rival ra, rb;
+	struct cn_obj *a, *b;
+	struct cn_ep *ep;
+	struct cn_msg msg;
+	unsigned calls = 0;
+	int cha[2], chb[2], reply_fd, ra_result, rb_result;
+
+	CN_ASSERT_EQ(cn_ep_create(&ep), 0);
+	cn_ep_set_error_handler(ep, record_error, &err);
+	CN_ASSERT_EQ(cn_obj_create(ep, destroy_rival, &ra, &a), 0);
+	CN_ASSERT_EQ(cn_obj_create(ep, destroy_rival, &rb, &b), 0);
+	ra = (struct rival){.other = b, .calls = &calls};
+	rb = (struct rival){.other = a, .calls = &calls};
+	CN_ASSERT_EQ(cn_wire_channel(cha), 0);
+	CN_ASSERT_EQ(cn_wire_channel(chb), 0);
+	msg_new(&msg, 1);
+	CN_ASSERT_EQ(cn_wire_send(cn_obj_cap(a), &msg, cha[1], true), 0);
+	CN_ASSERT_EQ(cn_wire_send(cn_obj_cap(b), &msg, chb[1], true), 0);
+	close(cha[1]);
+	close(chb[1]);
+	CN_ASSERT_EQ(cn_ep_dispatch(ep, 1000), 2);
+	CN_ASSERT_EQ(calls, 1);
+	CN_ASSERT_EQ(err.calls, 0);
+	CN_ASSERT_EQ(cn_ep_dispatch(ep, 0), 0);
+	/* one request was answered, the other dropped with its object */
+	ra_result = cn_wire_recv(cha[0], &msg, &reply_fd, true);
+	rb_result = cn_wire_recv(chb[0], &msg, &reply_fd, true);
+	CN_ASSERT((ra_result == 0 && rb_result == -ECONNRESET) ||
+	          (ra_result == -ECONNRESET && rb_result == 0));
+	close(cha[0]);
+	close(chb[0]);
 	cn_ep_destroy(ep);
 }
 

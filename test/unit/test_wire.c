@@ -277,6 +277,14 @@ CN_TEST(test_strings)
 	CN_ASSERT_EQ(cn_msg_get_str(&msg, buf, sizeof(buf)), -EBADMSG);
 	CN_ASSERT_EQ(cn_msg_end(&msg), -EBADMSG);
 
+	/* length beyond the payload by a single byte (which is there, unsent) */
+	msg_new(&msg, 0);
+	cn_msg_put_u32(&msg, 4);
+	cn_msg_put_bytes(&msg, "abcd", 4);
+	msg.hdr.len--;
+	CN_ASSERT_EQ(cn_msg_get_str(&msg, buf, sizeof(buf)), -EBADMSG);
+	CN_ASSERT_EQ(cn_msg_end(&msg), -EBADMSG);
+
 	/* a huge length must not wrap around */
 	msg_new(&msg, 0);
 	cn_msg_put_u32(&msg, UINT32_MAX);
