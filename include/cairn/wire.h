@@ -22,7 +22,8 @@ enum {
 	CN_MSG_CAPS_MAX = 4,       /* capabilities per message */
 	CN_MSG_STR_MAX = 2048,     /* bytes of one string argument */
 	CN_MSG_F_CALL = 1u << 0,   /* fd #0 is the reply channel */
-	CN_MSG_F_MASK = CN_MSG_F_CALL,
+	CN_MSG_F_CHANNEL = 1u << 1, /* reply: fd #0 is the reply channel, handed back */
+	CN_MSG_F_MASK = CN_MSG_F_CALL | CN_MSG_F_CHANNEL,
 };
 
 /* Result codes (negative Linux errno values, fixed for the wire). */
@@ -104,8 +105,9 @@ int cn_msg_end(const struct cn_msg *msg);
 int cn_wire_send(int fd, const struct cn_msg *msg, int reply_fd, bool nonblock);
 
 /*
- * Receive one message from fd into msg. *ret_reply_fd gets the reply
- * channel of a call, or -1. Every received fd is close-on-exec. Returns 0,
+ * Receive one message from fd into msg. *ret_reply_fd gets fd #0 of a
+ * call (its reply channel) or of a reply with CN_MSG_F_CHANNEL (the
+ * channel handed back), or -1. Every received fd is close-on-exec. Returns 0,
  * -ECONNRESET on end of stream (the peer is gone), -EAGAIN if nonblocking
  * and empty, or a limit error (the offending message is consumed and its
  * fds are closed): -EMSGSIZE, -ETOOMANYREFS, -EBADMSG.
@@ -120,9 +122,14 @@ int cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock);
  */
 int cn_call(int cap, struct cn_msg *msg);
 
-/* Send a reply with result code on a reply channel (consumes nothing). A
- * vanished client is not an error. */
+/* Send a reply with result code on a reply channel, handing the channel
+ * back with it (the caller may reuse it). The caller of cn_reply still
+ * closes reply_fd. A vanished client is not an error. */
 int cn_reply(int reply_fd, struct cn_msg *msg, int32_t result);
+
+/* Close the reply channels kept for reuse (fd accounting in tests; after
+ * handing fds to a new process). */
+void cn_wire_forget_channels(void);
 
 /* A new object channel: ret_fds[0] stays with the server, ret_fds[1] is the
  * capability. Both close-on-exec. */

@@ -360,9 +360,11 @@ handle_sig(struct cn_sig *sig)
 			break;
 		}
 		if (reply_fd >= 0) {
-			/* signals are one-way; refuse the call */
+			/* signals are one-way; refuse a call */
+			bool call = msg.hdr.flags & CN_MSG_F_CALL;
 			cn_msg_reset(&msg);
-			cn_reply(reply_fd, &msg, CN_ERR_INVALID_OPCODE);
+			if (call)
+				cn_reply(reply_fd, &msg, CN_ERR_INVALID_OPCODE);
 			close(reply_fd);
 			report(sig->obj.src.ep, &sig->obj, CN_ERR_BAD_MESSAGE);
 			continue;
@@ -401,9 +403,12 @@ handle_obj(struct cn_obj *obj)
 		report(obj->src.ep, obj, r);
 		return;
 	}
-	if (rpc.reply_fd < 0) {
+	if (!(in.hdr.flags & CN_MSG_F_CALL)) {
 		/* only signal contexts take one-way messages: an RPC without a
-		 * reply channel could change state nobody can learn about */
+		 * reply channel could change state nobody can learn about (and
+		 * a reply sent to an object is no request at all) */
+		if (rpc.reply_fd >= 0)
+			close(rpc.reply_fd);
 		cn_msg_reset(&in);
 		report(obj->src.ep, obj, CN_ERR_BAD_MESSAGE);
 		return;

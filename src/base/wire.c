@@ -195,8 +195,9 @@ cn_msg_end(const struct cn_msg *msg)
 	return msg->bad || msg->pos != msg->hdr.len ? -EBADMSG : 0;
 }
 
-int
-cn_wire_send(int fd, const struct cn_msg *msg, int reply_fd, bool nonblock)
+/* Send msg; fd0 >= 0 goes first in the control message, marked by flag. */
+static int
+send_msg(int fd, const struct cn_msg *msg, int fd0, uint32_t flag, bool nonblock)
 {
 	int fds[MAX_FDS];
 	unsigned nfds = 0;
@@ -218,9 +219,9 @@ cn_wire_send(int fd, const struct cn_msg *msg, int reply_fd, bool nonblock)
 	if (msg->hdr.ncaps > CN_MSG_CAPS_MAX)
 		return -ETOOMANYREFS;
 
-	hdr.flags = reply_fd >= 0 ? CN_MSG_F_CALL : 0;
-	if (reply_fd >= 0)
-		fds[nfds++] = reply_fd;
+	hdr.flags = fd0 >= 0 ? flag : 0;
+	if (fd0 >= 0)
+		fds[nfds++] = fd0;
 	for (unsigned i = 0; i < msg->hdr.ncaps; i++) {
 		if (msg->caps[i] < 0)
 			return -EBADMSG;
@@ -251,6 +252,12 @@ cn_wire_send(int fd, const struct cn_msg *msg, int reply_fd, bool nonblock)
 			return CN_ERR_DEAD_OBJECT;
 		return -errno;
 	}
+}
+
+int
+cn_wire_send(int fd, const struct cn_msg *msg, int reply_fd, bool nonblock)
+{
+	return send_msg(fd, msg, reply_fd, CN_MSG_F_CALL, nonblock);
 }
 
 static bool
@@ -325,7 +332,9 @@ cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock)
 		err = -EBADMSG;
 	else if (hdr.ncaps > CN_MSG_CAPS_MAX)
 		err = -ETOOMANYREFS;
-	else if (hdr.ncaps + ((hdr.flags & CN_MSG_F_CALL) ? 1u : 0u) != nfds)
+	else if ((hdr.flags & CN_MSG_F_CALL) && (hdr.flags & CN_MSG_F_CHANNEL))
+		err = -EBADMSG;
+	else if (hdr.ncaps + ((hdr.flags & (CN_MSG_F_CALL | CN_MSG_F_CHANNEL)) ? 1u : 0u) != nfds)
 		err = -EBADMSG;
 	if (err) {
 		for (i = 0; i < nfds; i++)
@@ -335,7 +344,7 @@ cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock)
 
 	msg->hdr = hdr;
 	i = 0;
-	if (hdr.flags & CN_MSG_F_CALL)
+	if (hdr.flags & (CN_MSG_F_CALL | CN_MSG_F_CHANNEL))
 		*ret_reply_fd = fds[i++];
 	for (unsigned c = 0; i < nfds; i++, c++)
 		msg->caps[c] = fds[i];
@@ -357,32 +366,118 @@ cn_wire_channel(int ret_fds[2])
 	return 0;
 }
 
+/*
+ * Reply channels. A fresh socket pair per call costs about 8 us here
+ * (creating and, above all, closing two sockets), more than the call
+ * itself. So a server hands the channel back with its reply, and the
+ * caller keeps it for the next call to the same object. Keyed by the
+ * object's identity, a channel is never shared between servers: a server
+ * that kept a copy could only spoof replies to calls to itself, which it
+ * answers anyway. During a call the caller holds no copy of the far end,
+ * so a server that dies or drops the request still ends the call at once.
+ * This cache is per thread and per process (a forked child starts over);
+ * it is the one piece of library state besides the fault seams.
+ */
+enum { CHANNEL_CACHE = 8 };
+
+struct channel {
+	struct cn_cap_id object; /* whom the channel talks to */
+	int near, far;           /* our end, and the end we lend out */
+};
+
+static __thread struct {
+	pid_t pid;
+	unsigned next;
+	struct channel slot[CHANNEL_CACHE];
+} channels;
+
+void
+cn_wire_forget_channels(void)
+{
+	for (unsigned i = 0; i < CHANNEL_CACHE; i++) {
+		struct channel *c = &channels.slot[i];
+		if (c->near > 0) {
+			close(c->near);
+			close(c->far);
+		}
+		c->near = c->far = 0;
+	}
+	channels.pid = getpid();
+}
+
+static bool
+channel_take(const struct cn_cap_id *object, int ret[2])
+{
+	if (channels.pid != getpid())
+		cn_wire_forget_channels(); /* inherited: its sockets are shared */
+	for (unsigned i = 0; i < CHANNEL_CACHE; i++) {
+		struct channel *c = &channels.slot[i];
+		if (c->near > 0 && c->object.ino == object->ino && c->object.dev == object->dev) {
+			ret[0] = c->near;
+			ret[1] = c->far;
+			c->near = c->far = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+channel_put(const struct cn_cap_id *object, int near, int far)
+{
+	struct channel *c = &channels.slot[channels.next++ % CHANNEL_CACHE];
+
+	if (c->near > 0) {
+		close(c->near);
+		close(c->far);
+	}
+	*c = (struct channel){.object = *object, .near = near, .far = far};
+}
+
 int
 cn_call(int cap, struct cn_msg *msg)
 {
-	int ch[2] = {-1, -1}, reply_fd = -1, r;
+	struct cn_cap_id object = {0}, lent = {0};
+	int ch[2] = {-1, -1}, back = -1, r;
 
 	if (cap < 0)
 		return CN_ERR_DEAD_OBJECT;
-	r = cn_wire_channel(ch);
-	if (r < 0)
-		return r;
-	r = cn_wire_send(cap, msg, ch[1], false);
-	/* Drop our copy of the reply end at once: if the server dies or drops
+	if (cn_cap_identify(cap, &object) < 0)
+		return CN_ERR_DEAD_OBJECT;
+	if (!channel_take(&object, ch)) {
+		r = cn_wire_channel(ch);
+		if (r < 0)
+			return r;
+	}
+	r = cn_cap_identify(ch[1], &lent);
+	if (r == 0)
+		r = cn_wire_send(cap, msg, ch[1], false);
+	/* Drop our copy of the far end at once: if the server dies or drops
 	 * the request, its copy goes too and we see end-of-stream. */
 	close(ch[1]);
 	if (r < 0) {
 		close(ch[0]);
 		return r;
 	}
-	r = cn_wire_recv(ch[0], msg, &reply_fd, false);
-	close(ch[0]);
-	if (reply_fd >= 0) {
-		/* a reply must not carry a reply channel */
-		close(reply_fd);
+	r = cn_wire_recv(ch[0], msg, &back, false);
+	if (r == 0 && (msg->hdr.flags & CN_MSG_F_CALL)) {
+		/* a reply must not be a call */
 		cn_msg_reset(msg);
-		return CN_ERR_BAD_MESSAGE;
+		r = CN_ERR_BAD_MESSAGE;
 	}
+	if (back >= 0) {
+		struct cn_cap_id id = {0};
+		/* keep the channel only if what came back is our far end */
+		if (r == 0 && cn_cap_identify(back, &id) == 0 && id.ino == lent.ino &&
+		    id.dev == lent.dev) {
+			channel_put(&object, ch[0], back);
+			ch[0] = -1;
+		} else {
+			close(back);
+		}
+	}
+	if (ch[0] >= 0)
+		close(ch[0]);
 	if (r < 0)
 		return r == -ECONNRESET ? CN_ERR_NO_REPLY : r;
 	return msg->hdr.code;
@@ -394,7 +489,8 @@ cn_reply(int reply_fd, struct cn_msg *msg, int32_t result)
 	int r;
 
 	msg->hdr.code = result;
-	r = cn_wire_send(reply_fd, msg, -1, true);
+	/* the channel travels back with the reply, for the caller to reuse */
+	r = send_msg(reply_fd, msg, reply_fd, CN_MSG_F_CHANNEL, true);
 	return r == CN_ERR_DEAD_OBJECT ? 0 : r;
 }
 
