@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 enum {
-	CN_ARGS_MAX = 1024,    /* bytes of an argument string incl. NUL */
-	CN_LABEL_MAX = 512,    /* bytes of a session label incl. NUL */
+	CN_ARGS_MAX = 1024, /* bytes of an argument string incl. NUL */
+	CN_LABEL_MAX = 512, /* bytes of a session label incl. NUL */
 	CN_SERVICE_NAME_MAX = 64,
 };
 

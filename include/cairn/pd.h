@@ -8,8 +8,10 @@
  * use; when a PD is closed its remaining quota flows back to its
  * reference account.
  *
- * A dataspace capability is a core object; ALLOC_RAM answers with it and
- * with a mappable fd, so a fresh allocation needs no second call.
+ * A dataspace capability is the sealed memfd itself: holding it is what
+ * lets one map the memory, and core recognises it by its inode when it
+ * comes back (FREE_RAM, SEAL_RAM). A read-only dataspace (ROM) is a
+ * read-only open of its memfd, which cannot be mapped writable.
  */
 #ifndef CAIRN_PD_H
 #define CAIRN_PD_H
@@ -22,17 +24,13 @@ enum cn_pd_op {
 	CN_PD_TRANSFER_QUOTA,  /* cap to pd, u64 ram, u64 caps (to: this PD's ref or a PD
 	                        * whose ref is this PD) */
 	CN_PD_QUOTA,           /* -> u64 ram_quota, ram_used, cap_quota, cap_used */
-	CN_PD_ALLOC_RAM,       /* u64 size -> cap ds, cap fd(rw), u64 size */
+	CN_PD_ALLOC_RAM,       /* u64 size -> cap ds (rw), u64 size */
 	CN_PD_FREE_RAM,        /* cap ds */
 	CN_PD_SPAWN,           /* str binary, cap parent, cap exit sigh */
 	CN_PD_EXIT_STATUS,     /* -> u32 state, i32 value, str detail */
 	CN_PD_SANDBOX,         /* cap seccomp listener (from the component itself) */
-	CN_PD_SEAL_RAM,        /* cap ds (owned by this PD): read-only for good; no
-	                        * writable mapping may exist (else -EBUSY) */
-};
-
-enum cn_ds_op {
-	CN_DS_FD = 1, /* -> cap fd, u64 size, u32 writeable */
+	CN_PD_SEAL_RAM,        /* cap ds (owned by this PD) -> cap ds (ro): read-only
+	                        * for good; no writable mapping may exist (-EBUSY) */
 };
 
 enum cn_pd_state {
@@ -64,20 +62,19 @@ struct cn_ds {
 int cn_pd_ref_account(int pd, int ref_pd);
 int cn_pd_transfer_quota(int pd, int to_pd, uint64_t ram, uint64_t caps);
 int cn_pd_quota(int pd, struct cn_pd_quota *ret);
-/* Allocate: ret->cap and ret->fd set, not attached. */
+/* Allocate: ret->cap set, not attached. */
 int cn_pd_alloc_ram(int pd, size_t size, struct cn_ds *ret);
-/* Free: detaches, closes fd and cap. */
+/* Free: detaches and closes the cap. */
 int cn_pd_free_ram(int pd, struct cn_ds *ds);
 
-/* Make a dataspace of this PD read-only for good (detach it first). */
+/* Make a dataspace of this PD read-only for good (detach it first); its
+ * cap becomes a read-only one. */
 int cn_pd_seal_ram(int pd, struct cn_ds *ds);
 
-/* Fetch the fd of a dataspace cap (e.g. one received from a server). */
-int cn_ds_fetch(struct cn_ds *ds);
-/* mmap the dataspace (fetching its fd if needed); read-only if not writeable. */
+/* mmap the dataspace; read-only if not writeable. */
 int cn_ds_attach(struct cn_ds *ds);
 void cn_ds_detach(struct cn_ds *ds);
-/* Detach and close fd and cap (does not free RAM at core). */
+/* Detach and close the cap (does not free RAM at core). */
 void cn_ds_release(struct cn_ds *ds);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 enum cn_rom_op {
-	CN_ROM_DATASPACE = 1, /* -> cap ds, cap fd(ro), u64 size (0: invalid/empty ROM) */
+	CN_ROM_DATASPACE = 1, /* -> cap ds (ro), u64 size (0, no cap: invalid/empty ROM) */
 	CN_ROM_SIGH,          /* cap signal */
 };
 

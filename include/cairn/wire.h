@@ -18,10 +18,10 @@
 #include <stdint.h>
 
 enum {
-	CN_MSG_PAYLOAD_MAX = 4096, /* bytes after the header */
-	CN_MSG_CAPS_MAX = 4,       /* capabilities per message */
-	CN_MSG_STR_MAX = 2048,     /* bytes of one string argument */
-	CN_MSG_F_CALL = 1u << 0,   /* fd #0 is the reply channel */
+	CN_MSG_PAYLOAD_MAX = 4096,  /* bytes after the header */
+	CN_MSG_CAPS_MAX = 4,        /* capabilities per message */
+	CN_MSG_STR_MAX = 2048,      /* bytes of one string argument */
+	CN_MSG_F_CALL = 1u << 0,    /* fd #0 is the reply channel */
 	CN_MSG_F_CHANNEL = 1u << 1, /* reply: fd #0 is the reply channel, handed back */
 	CN_MSG_F_MASK = CN_MSG_F_CALL | CN_MSG_F_CHANNEL,
 };

@@ -66,7 +66,7 @@ const struct cn_xml_node *cn_xml_next(const struct cn_xml_node *node, const char
 unsigned cn_xml_count(const struct cn_xml_node *node, const char *name);
 
 #define cn_xml_for_each(child, node, name)                                                         \
-	for (const struct cn_xml_node *child = cn_xml_child((node), (name)); child;              \
+	for (const struct cn_xml_node *child = cn_xml_child((node), (name)); child;                \
 	     child = cn_xml_next(child, (name)))
 
 const struct cn_xml_attr *cn_xml_attr(const struct cn_xml_node *node, const char *name);

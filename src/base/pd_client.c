@@ -72,13 +72,11 @@ cn_pd_alloc_ram(int pd, size_t size, struct cn_ds *ret)
 	cn_msg_put_u64(&msg, size);
 	r = cn_call(pd, &msg);
 	if (r >= 0) {
-		if (msg.hdr.ncaps != 2 || cn_msg_get_u64(&msg, &got) < 0 || cn_msg_end(&msg) < 0) {
+		if (msg.hdr.ncaps != 1 || cn_msg_get_u64(&msg, &got) < 0 || cn_msg_end(&msg) < 0) {
 			r = CN_ERR_BAD_MESSAGE;
 		} else {
-			*ret = (struct cn_ds){.cap = cn_msg_take_cap(&msg, 0),
-			                      .fd = cn_msg_take_cap(&msg, 1),
-			                      .size = got,
-			                      .writeable = 1};
+			*ret = (struct cn_ds){
+			    .cap = cn_msg_take_cap(&msg, 0), .size = got, .writeable = 1};
 			r = 0;
 		}
 	}
@@ -108,59 +106,32 @@ cn_pd_seal_ram(int pd, struct cn_ds *ds)
 	struct cn_msg msg;
 	int r;
 
+	cn_ds_detach(ds);
 	msg.owns_caps = false;
 	cn_msg_init(&msg, CN_PD_SEAL_RAM);
 	cn_msg_put_cap(&msg, ds->cap);
 	r = cn_call(pd, &msg);
-	cn_msg_reset(&msg);
-	if (r >= 0)
-		ds->writeable = 0;
-	return r < 0 ? r : 0;
-}
-
-int
-cn_ds_fetch(struct cn_ds *ds)
-{
-	struct cn_msg msg;
-	uint64_t size;
-	uint32_t writeable;
-	int r;
-
-	if (ds->fd >= 0)
-		return 0;
-	msg.owns_caps = false;
-	cn_msg_init(&msg, CN_DS_FD);
-	r = cn_call(ds->cap, &msg);
+	if (r >= 0 && msg.hdr.ncaps != 1)
+		r = CN_ERR_BAD_MESSAGE;
 	if (r >= 0) {
-		cn_msg_get_u64(&msg, &size);
-		cn_msg_get_u32(&msg, &writeable);
-		if (msg.hdr.ncaps != 1 || cn_msg_end(&msg) < 0) {
-			r = CN_ERR_BAD_MESSAGE;
-		} else {
-			ds->fd = cn_msg_take_cap(&msg, 0);
-			ds->size = size;
-			ds->writeable = (int)writeable;
-			r = 0;
-		}
+		close(ds->cap);
+		ds->cap = cn_msg_take_cap(&msg, 0);
+		ds->writeable = 0;
 	}
 	cn_msg_reset(&msg);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int
 cn_ds_attach(struct cn_ds *ds)
 {
 	void *p;
-	int r;
 
 	if (ds->addr)
 		return 0;
-	r = cn_ds_fetch(ds);
-	if (r < 0)
-		return r;
-	if (ds->size == 0)
+	if (ds->cap < 0 || ds->size == 0)
 		return -EINVAL;
-	p = mmap(NULL, ds->size, PROT_READ | (ds->writeable ? PROT_WRITE : 0), MAP_SHARED, ds->fd,
+	p = mmap(NULL, ds->size, PROT_READ | (ds->writeable ? PROT_WRITE : 0), MAP_SHARED, ds->cap,
 	         0);
 	if (p == MAP_FAILED)
 		return -errno;
@@ -180,9 +151,7 @@ void
 cn_ds_release(struct cn_ds *ds)
 {
 	cn_ds_detach(ds);
-	if (ds->fd >= 0)
-		close(ds->fd);
 	if (ds->cap >= 0)
 		close(ds->cap);
-	ds->fd = ds->cap = -1;
+	ds->cap = -1;
 }

@@ -21,7 +21,7 @@ static int
 fetch(struct cn_rom *rom)
 {
 	struct cn_msg msg;
-	struct cn_ds ds = {.cap = -1, .fd = -1};
+	struct cn_ds ds = {.cap = -1};
 	uint64_t size;
 	int r;
 
@@ -30,11 +30,10 @@ fetch(struct cn_rom *rom)
 	r = cn_call(rom->cap, &msg);
 	if (r >= 0) {
 		if (cn_msg_get_u64(&msg, &size) < 0 || cn_msg_end(&msg) < 0 ||
-		    (size && msg.hdr.ncaps != 2)) {
+		    (size && msg.hdr.ncaps != 1)) {
 			r = CN_ERR_BAD_MESSAGE;
 		} else if (size) {
 			ds.cap = cn_msg_take_cap(&msg, 0);
-			ds.fd = cn_msg_take_cap(&msg, 1);
 			ds.size = size;
 			ds.writeable = 0;
 			r = cn_ds_attach(&ds);
@@ -59,7 +58,7 @@ cn_rom_open(struct cn_env *env, const char *name, struct cn_rom **ret_rom)
 	if (!rom)
 		return -ENOMEM;
 	rom->env = env;
-	rom->ds.cap = rom->ds.fd = -1;
+	rom->ds.cap = -1;
 	r = cn_session_open(env, "ROM", name, ROM_SESSION_RAM, ROM_SESSION_CAPS, NULL, &rom->cap,
 	                    &rom->id);
 	if (r == 0) {

@@ -4,6 +4,7 @@
 #include <cairn/wire.h>
 
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -386,10 +387,10 @@ struct channel {
 };
 
 static __thread struct {
-	pid_t pid;
 	unsigned next;
 	struct channel slot[CHANNEL_CACHE];
 } channels;
+static bool channels_atfork; /* the fork handler is registered */
 
 void
 cn_wire_forget_channels(void)
@@ -402,14 +403,17 @@ cn_wire_forget_channels(void)
 		}
 		c->near = c->far = 0;
 	}
-	channels.pid = getpid();
 }
 
 static bool
 channel_take(const struct cn_cap_id *object, int ret[2])
 {
-	if (channels.pid != getpid())
-		cn_wire_forget_channels(); /* inherited: its sockets are shared */
+	if (!channels_atfork) {
+		/* a forked child must not share its parent's channels: it
+		 * closes its copies (the parent's stay open) */
+		pthread_atfork(NULL, NULL, cn_wire_forget_channels);
+		channels_atfork = true;
+	}
 	for (unsigned i = 0; i < CHANNEL_CACHE; i++) {
 		struct channel *c = &channels.slot[i];
 		if (c->near > 0 && c->object.ino == object->ino && c->object.dev == object->dev) {
@@ -437,7 +441,7 @@ channel_put(const struct cn_cap_id *object, int near, int far)
 int
 cn_call(int cap, struct cn_msg *msg)
 {
-	struct cn_cap_id object = {0}, lent = {0};
+	struct cn_cap_id object = {0};
 	int ch[2] = {-1, -1}, back = -1, r;
 
 	if (cap < 0)
@@ -449,9 +453,7 @@ cn_call(int cap, struct cn_msg *msg)
 		if (r < 0)
 			return r;
 	}
-	r = cn_cap_identify(ch[1], &lent);
-	if (r == 0)
-		r = cn_wire_send(cap, msg, ch[1], false);
+	r = cn_wire_send(cap, msg, ch[1], false);
 	/* Drop our copy of the far end at once: if the server dies or drops
 	 * the request, its copy goes too and we see end-of-stream. */
 	close(ch[1]);
@@ -466,10 +468,11 @@ cn_call(int cap, struct cn_msg *msg)
 		r = CN_ERR_BAD_MESSAGE;
 	}
 	if (back >= 0) {
-		struct cn_cap_id id = {0};
-		/* keep the channel only if what came back is our far end */
-		if (r == 0 && cn_cap_identify(back, &id) == 0 && id.ino == lent.ino &&
-		    id.dev == lent.dev) {
+		/* Keep the channel for the next call to this object. No need to
+		 * check that what came back is our far end: if it is not, our
+		 * near end has lost its peer and that call ends at once with
+		 * CN_ERR_NO_REPLY, harming only calls to the server that lied. */
+		if (r == 0) {
 			channel_put(&object, ch[0], back);
 			ch[0] = -1;
 		} else {

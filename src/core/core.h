@@ -17,7 +17,7 @@
 
 #include "account.h"
 
-enum core_obj_type { OBJ_PD = 1, OBJ_DS, OBJ_ROM_SESSION, OBJ_LOG_SESSION, OBJ_PARENT };
+enum core_obj_type { OBJ_PD = 1, OBJ_ROM_SESSION, OBJ_LOG_SESSION, OBJ_PARENT };
 
 /* First member of every object core serves, so a cap coming back can be
  * checked for its type. */
@@ -27,10 +27,10 @@ struct core_head {
 
 struct core;
 
+/* A RAM dataspace: its capability is the memfd itself (see pd.h). */
 struct ds {
-	struct core_head head;
-	struct cn_obj *obj;
 	int memfd;
+	struct cn_cap_id id; /* how the capability is recognised */
 	size_t size;
 	bool writeable;
 	struct pd *owner; /* NULL: core's own (ROM) */
@@ -134,9 +134,8 @@ int core_rom_session_create(struct core *core, const char *label, struct core_he
 void core_rom_session_destroy(struct core_head *head);
 int core_rom_session_cap(struct core_head *head);
 const char *core_rom_session_label(struct core_head *head);
-/* Create a dataspace object for memfd (core keeps memfd). */
-int core_ds_create(struct core *core, int memfd, size_t size, bool writeable, struct pd *owner,
-                   struct ds **ret);
-void core_ds_destroy(struct ds *ds);
+/* A read-only fd of a memfd, for handing out: it cannot be mapped
+ * writable. */
+int core_memfd_readonly(int memfd);
 
 #endif

@@ -277,8 +277,6 @@ object_label(struct core_head *head)
 	switch (head->type) {
 	case OBJ_PD:
 		return ((struct pd *)head)->label;
-	case OBJ_DS:
-		return ((struct ds *)head)->owner ? ((struct ds *)head)->owner->label : "core";
 	case OBJ_LOG_SESSION:
 		return core_log_session_label(head);
 	case OBJ_ROM_SESSION:

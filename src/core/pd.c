@@ -29,62 +29,22 @@ static int pd_dispatch(struct cn_obj *obj, struct cn_rpc *rpc);
 
 /* --- dataspaces ---------------------------------------------------------- */
 
-static int
-ds_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
+int
+core_memfd_readonly(int memfd)
 {
-	struct ds *ds = cn_obj_data(obj);
 	char path[64];
 	int fd;
 
-	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
-		return CN_ERR_BAD_MESSAGE;
-	switch (rpc->opcode) {
-	case CN_DS_FD:
-		if (ds->writeable) {
-			fd = fcntl(ds->memfd, F_DUPFD_CLOEXEC, 0);
-		} else {
-			/* a fresh read-only open: cannot be mapped writable */
-			snprintf(path, sizeof(path), "/proc/self/fd/%d", ds->memfd);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		}
-		if (fd < 0)
-			return -errno;
-		cn_rpc_put_cap_owned(rpc, fd);
-		cn_msg_put_u64(rpc->out, ds->size);
-		cn_msg_put_u32(rpc->out, ds->writeable);
-		return CN_OK;
-	default:
-		return CN_ERR_INVALID_OPCODE;
-	}
+	/* a fresh read-only open, not a dup: its file description has no
+	 * write access, so neither mmap nor mprotect can make it writable */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
-int
-core_ds_create(struct core *core, int memfd, size_t size, bool writeable, struct pd *owner,
-               struct ds **ret)
+static void
+ds_destroy(struct ds *ds)
 {
-	struct ds *ds = calloc(1, sizeof(*ds));
-	int r;
-
-	if (!ds)
-		return -ENOMEM;
-	ds->head.type = OBJ_DS;
-	ds->memfd = memfd;
-	ds->size = size;
-	ds->writeable = writeable;
-	ds->owner = owner;
-	r = cn_obj_create(core->ep, ds_dispatch, ds, &ds->obj);
-	if (r < 0) {
-		free(ds);
-		return r;
-	}
-	*ret = ds;
-	return 0;
-}
-
-void
-core_ds_destroy(struct ds *ds)
-{
-	cn_obj_destroy(ds->obj);
 	close(ds->memfd);
 	free(ds);
 }
@@ -100,7 +60,7 @@ alloc_ram(struct pd *pd, struct cn_rpc *rpc)
 {
 	struct ds *ds;
 	uint64_t size;
-	int memfd, r, rwfd;
+	int memfd, r;
 
 	if (cn_msg_get_u64(rpc->in, &size) < 0 || cn_msg_end(rpc->in) < 0)
 		return CN_ERR_BAD_MESSAGE;
@@ -123,25 +83,23 @@ alloc_ram(struct pd *pd, struct cn_rpc *rpc)
 		close(memfd);
 		return r;
 	}
-	rwfd = fcntl(memfd, F_DUPFD_CLOEXEC, 0);
-	if (rwfd < 0) {
-		r = -errno;
-		close(memfd);
-		return r;
-	}
-	r = core_ds_create(pd->core, memfd, size, true, pd, &ds);
+	ds = calloc(1, sizeof(*ds));
+	r = ds ? cn_cap_identify(memfd, &ds->id) : -ENOMEM;
 	if (r < 0) {
-		close(rwfd);
+		free(ds);
 		close(memfd);
 		return r;
 	}
 	/* cannot fail from here on */
+	ds->memfd = memfd;
+	ds->size = size;
+	ds->writeable = true;
+	ds->owner = pd;
 	cn_account_charge(&pd->ram, size);
 	cn_account_charge(&pd->caps, CN_PD_DS_CAP_COST);
 	ds->next = pd->dataspaces;
 	pd->dataspaces = ds;
-	cn_msg_put_cap(rpc->out, cn_obj_cap(ds->obj));
-	cn_rpc_put_cap_owned(rpc, rwfd);
+	cn_msg_put_cap(rpc->out, memfd);
 	cn_msg_put_u64(rpc->out, size);
 	return CN_OK;
 }
@@ -157,26 +115,26 @@ free_ds(struct pd *pd, struct ds *ds)
 	}
 	cn_account_release(&pd->ram, ds->size);
 	cn_account_release(&pd->caps, CN_PD_DS_CAP_COST);
-	core_ds_destroy(ds);
+	ds_destroy(ds);
 }
 
-/* The dataspace the request's capability names, if pd owns it. */
+/* The dataspace of pd that the request's capability is. */
 static int
 owned_ds(struct pd *pd, struct cn_rpc *rpc, struct ds **ret)
 {
-	struct cn_obj *obj;
-	struct ds *ds;
+	struct cn_cap_id id;
 
 	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
 		return CN_ERR_BAD_MESSAGE;
-	obj = cn_ep_lookup(pd->core->ep, cn_msg_cap(rpc->in, 0));
-	if (!obj || !cn_obj_data(obj) || ((struct core_head *)cn_obj_data(obj))->type != OBJ_DS)
+	if (cn_cap_identify(cn_msg_cap(rpc->in, 0), &id) < 0)
 		return CN_ERR_INVALID_ARG;
-	ds = cn_obj_data(obj);
-	if (ds->owner != pd)
-		return CN_ERR_DENIED;
-	*ret = ds;
-	return 0;
+	for (struct ds *ds = pd->dataspaces; ds; ds = ds->next) {
+		if (ds->id.ino == id.ino && ds->id.dev == id.dev) {
+			*ret = ds;
+			return 0;
+		}
+	}
+	return CN_ERR_INVALID_ARG; /* not ours, or not a dataspace at all */
 }
 
 static int
@@ -195,15 +153,17 @@ static int
 seal_ram(struct pd *pd, struct cn_rpc *rpc)
 {
 	struct ds *ds;
-	int r = owned_ds(pd, rpc, &ds);
+	int r = owned_ds(pd, rpc, &ds), fd;
 
 	if (r < 0)
 		return r;
-	if (!ds->writeable)
-		return CN_OK;
-	if (fcntl(ds->memfd, F_ADD_SEALS, F_SEAL_WRITE) < 0)
+	if (ds->writeable && fcntl(ds->memfd, F_ADD_SEALS, F_SEAL_WRITE) < 0)
 		return -errno; /* EBUSY: still mapped writable somewhere */
+	fd = core_memfd_readonly(ds->memfd);
+	if (fd < 0)
+		return fd;
 	ds->writeable = false;
+	cn_rpc_put_cap_owned(rpc, fd);
 	return CN_OK;
 }
 

@@ -24,8 +24,8 @@ struct rom_session;
 struct rom_module {
 	char name[ROM_NAME_MAX];
 	char path[PATH_MAX];
-	struct ds *ds; /* current content, NULL if not loaded or empty */
-	size_t size;   /* bytes of content */
+	int memfd;   /* current content, sealed; -1 if not loaded or empty */
+	size_t size; /* bytes of content */
 	bool loaded;
 	struct rom_session *sessions;
 	struct rom_module *next;
@@ -63,12 +63,11 @@ core_rom_path(struct core *core, const char *name)
 }
 
 static int
-load(struct core *core, struct rom_module *m)
+load(struct rom_module *m)
 {
 	struct stat st;
 	int fd, memfd, r;
 	size_t size, done = 0;
-	struct ds *ds = NULL;
 
 	fd = open(m->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -107,27 +106,26 @@ load(struct core *core, struct rom_module *m)
 	if (r == 0 &&
 	    fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		r = -errno;
-	if (r == 0 && size)
-		r = core_ds_create(core, memfd, alloc, false, NULL, &ds);
 	if (r < 0 || !size) {
 		close(memfd);
+		memfd = -1;
 		if (r < 0)
 			return r;
 	}
-	if (m->ds)
-		core_ds_destroy(m->ds);
-	m->ds = ds;
+	if (m->memfd >= 0)
+		close(m->memfd);
+	m->memfd = memfd;
 	m->size = size;
 	m->loaded = true;
 	return 0;
 }
 
 static void
-reload(struct core *core, struct rom_module *m)
+reload(struct rom_module *m)
 {
 	if (!m->loaded && !m->sessions)
 		return; /* nobody looked at it yet */
-	if (load(core, m) < 0)
+	if (load(m) < 0)
 		return;
 	for (struct rom_session *s = m->sessions; s; s = s->next)
 		if (s->sigh >= 0)
@@ -156,7 +154,7 @@ inotify_event(void *data, uint32_t events)
 				         ev->name);
 				for (struct rom_module *m = core->roms; m; m = m->next)
 					if (strcmp(m->path, path) == 0)
-						reload(core, m);
+						reload(m);
 			}
 		}
 	}
@@ -210,6 +208,7 @@ core_rom_add(struct core *core, const char *name, const char *path)
 	if (!m)
 		return -ENOMEM;
 	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->memfd = -1;
 	snprintf(m->path, sizeof(m->path), "%s", real);
 	m->next = core->roms;
 	core->roms = m;
@@ -248,22 +247,19 @@ rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct rom_session *s = cn_obj_data(obj);
 	struct rom_module *m = s->module;
-	char path[64];
 	int fd;
 
 	switch (rpc->opcode) {
 	case CN_ROM_DATASPACE:
 		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 			return CN_ERR_BAD_MESSAGE;
-		if (!m->ds) {
+		if (m->memfd < 0) {
 			cn_msg_put_u64(rpc->out, 0);
 			return CN_OK;
 		}
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", m->ds->memfd);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = core_memfd_readonly(m->memfd);
 		if (fd < 0)
-			return -errno;
-		cn_msg_put_cap(rpc->out, cn_obj_cap(m->ds->obj));
+			return fd;
 		cn_rpc_put_cap_owned(rpc, fd);
 		cn_msg_put_u64(rpc->out, m->size);
 		return CN_OK;
@@ -289,11 +285,11 @@ core_rom_session_create(struct core *core, const char *label, struct core_head *
 	if (!m)
 		return CN_ERR_DENIED;
 	if (!m->loaded) {
-		r = load(core, m);
+		r = load(m);
 		if (r < 0)
 			return CN_ERR_DENIED;
 	}
-	if (!m->ds)
+	if (m->memfd < 0)
 		return CN_ERR_DENIED; /* Genode: an empty module is no ROM */
 	s = calloc(1, sizeof(*s));
 	if (!s)

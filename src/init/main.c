@@ -259,7 +259,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 		return NULL;
 	c->init = init;
 	c->pd = c->log = c->session_sigh = c->requests_sigh = -1;
-	c->config_ds.cap = c->config_ds.fd = -1;
+	c->config_ds.cap = -1;
 	c->start = start;
 	if (cn_xml_attr_str(start, "name", c->name, sizeof(c->name)) < 0 || !c->name[0]) {
 		cn_warning(init->env, "missing 'name' attribute in '<start>' entry");

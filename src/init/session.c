@@ -282,10 +282,9 @@ config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	case CN_ROM_DATASPACE:
 		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 			return CN_ERR_BAD_MESSAGE;
-		fd = dup(ds->fd);
+		fd = dup(ds->cap);
 		if (fd < 0)
 			return -errno;
-		cn_msg_put_cap(rpc->out, ds->cap);
 		cn_rpc_put_cap_owned(rpc, fd);
 		cn_msg_put_u64(rpc->out, c->config_len);
 		return CN_OK;
@@ -313,13 +312,8 @@ prepare_config_ds(struct init *init, struct child *c)
 	r = cn_ds_attach(ds);
 	if (r == 0) {
 		memcpy(ds->addr, c->config, c->config_len);
-		cn_ds_detach(ds);
-		close(ds->fd);
-		ds->fd = -1;
-		r = cn_pd_seal_ram(init->env->pd, ds);
+		r = cn_pd_seal_ram(init->env->pd, ds); /* detaches; cap is read-only now */
 	}
-	if (r >= 0)
-		r = cn_ds_fetch(ds); /* now a read-only fd */
 	if (r < 0)
 		cn_pd_free_ram(init->env->pd, ds);
 	return r < 0 ? r : 0;

@@ -144,6 +144,7 @@ bench_field(const char *line, const char *key, double *ret)
 	return 0;
 }
 
+/* Write text to a new temporary file; path gets its name, or "" on failure. */
 static int
 write_config(const char *text, char *path, size_t size)
 {
@@ -153,8 +154,11 @@ write_config(const char *text, char *path, size_t size)
 
 	snprintf(path, size, "%s/cairn-bench-XXXXXX", dir && *dir ? dir : "/tmp");
 	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		path[0] = 0;
+		return r;
+	}
 	while (len) {
 		ssize_t n = write(fd, text, len);
 		if (n < 0 && errno == EINTR)
@@ -168,8 +172,10 @@ write_config(const char *text, char *path, size_t size)
 	}
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r < 0)
+	if (r < 0) {
 		unlink(path);
+		path[0] = 0;
+	}
 	return r;
 }
 
@@ -179,6 +185,7 @@ struct collect {
 	char (*lines)[BENCH_LINE_MAX];
 	unsigned max, count;
 	bool verbose;
+	bool init_failed; /* init reported an error: nothing more will come */
 };
 
 static void
@@ -189,11 +196,20 @@ collect_line(struct collect *c, const char *line)
 			snprintf(c->lines[c->count++], BENCH_LINE_MAX, "%s", line + c->label_len);
 		return;
 	}
+	/* errors always show; one of init's own means the run is lost
+	 * (a child that never starts leaves init waiting forever) */
+	if (strstr(line, "Error: ")) {
+		fprintf(stderr, "  | %s\n", line);
+		if (strncmp(line, "[init] ", 7) == 0)
+			c->init_failed = true;
+		return;
+	}
 	if (c->verbose)
 		fprintf(stderr, "  | %s\n", line);
 }
 
-/* Read core's output until end of file or the deadline. 0 or -ETIMEDOUT. */
+/* Read core's output until end of file, the deadline, or an error of
+ * init's. 0, -ETIMEDOUT or -ECANCELED. */
 static int
 read_output(int fd, struct collect *c, uint64_t deadline_ns)
 {
@@ -233,11 +249,72 @@ read_output(int fd, struct collect *c, uint64_t deadline_ns)
 		}
 		fill -= (size_t)(start - buf);
 		memmove(buf, start, fill);
+		if (c->init_failed)
+			return -ECANCELED;
 		if (fill == sizeof(buf) - 1) {
 			/* an overlong line: take it as it is */
 			buf[fill] = 0;
 			collect_line(c, buf);
 			fill = 0;
+		}
+	}
+}
+
+/*
+ * The core run in progress, for the signal handler: interrupted by the
+ * user or by CTest, a driver still removes its config file and stops
+ * core. The helpers' only mutable state.
+ */
+static struct {
+	volatile sig_atomic_t active;
+	pid_t core; /* 0 until forked */
+	char config_path[256];
+} run;
+
+static void
+abandon_run(int sig)
+{
+	if (run.active) {
+		unlink(run.config_path);
+		if (run.core > 0)
+			kill(run.core, SIGTERM);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int abandon_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void
+catch_abandon(bool on, struct sigaction *saved)
+{
+	struct sigaction sa = {.sa_handler = abandon_run};
+
+	sigemptyset(&sa.sa_mask);
+	for (unsigned i = 0; i < sizeof(abandon_signals) / sizeof(abandon_signals[0]); i++) {
+		if (on)
+			sigaction(abandon_signals[i], &sa, &saved[i]);
+		else
+			sigaction(abandon_signals[i], &saved[i], NULL);
+	}
+}
+
+/* Wait for core; if it was told to stop, kill it should it linger. */
+static int
+reap_core(pid_t pid, bool stopped, int *ret_status)
+{
+	for (unsigned waited_ms = 0;; waited_ms += 10) {
+		pid_t w = waitpid(pid, ret_status, stopped ? WNOHANG : 0);
+
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (w == 0) {
+			/* the components go with core (PR_SET_PDEATHSIG) */
+			if (waited_ms == 5000)
+				kill(pid, SIGKILL);
+			usleep(10000);
 		}
 	}
 }
@@ -248,29 +325,30 @@ bench_run_core(const char *core, const char *bin_dir, const char *config_text, i
                unsigned timeout_s, bool verbose, int *ret_exit)
 {
 	struct collect c = {.lines = lines, .max = max, .verbose = verbose};
-	char config_path[256], rom_arg[300];
-	int out[2], status, r;
+	struct sigaction saved[sizeof(abandon_signals) / sizeof(abandon_signals[0])];
+	char rom_arg[300];
+	int out[2] = {-1, -1}, status, reaped, r;
 	pid_t pid;
 
 	snprintf(c.want, sizeof(c.want), "[init -> %s] %s", label, prefix);
 	c.label_len = strlen("[init -> ] ") + strlen(label);
-	r = write_config(config_text, config_path, sizeof(config_path));
+	catch_abandon(true, saved);
+	run.config_path[0] = 0;
+	run.core = 0;
+	run.active = 1;
+	r = write_config(config_text, run.config_path, sizeof(run.config_path));
 	if (r < 0)
-		return r;
-	snprintf(rom_arg, sizeof(rom_arg), "config=%s", config_path);
+		goto out;
+	snprintf(rom_arg, sizeof(rom_arg), "config=%s", run.config_path);
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		r = -errno;
-		unlink(config_path);
-		return r;
+		goto out;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
-		close(out[0]);
-		close(out[1]);
-		unlink(config_path);
-		return r;
+		goto out;
 	}
 	if (pid == 0) {
 		char *argv[] = {(char *)core, "--rom-dir", (char *)bin_dir, "--rom", rom_arg, NULL};
@@ -279,33 +357,32 @@ bench_run_core(const char *core, const char *bin_dir, const char *config_text, i
 		execv(core, argv);
 		_exit(127);
 	}
+	run.core = pid;
 	close(out[1]);
+	out[1] = -1;
 	r = read_output(out[0], &c, bench_now_ns() + (uint64_t)timeout_s * 1000000000ull);
-	close(out[0]);
-	if (r == -ETIMEDOUT) {
-		/* core ends every component when it stops */
+	if (r == -ETIMEDOUT)
 		fprintf(stderr, "bench: core did not finish within %u s, stopping it\n", timeout_s);
-		kill(pid, SIGTERM);
-	}
-	r = r < 0 ? r : (int)c.count;
-	for (unsigned waited_ms = 0;; waited_ms += 10) {
-		pid_t w = waitpid(pid, &status, r == -ETIMEDOUT ? WNOHANG : 0);
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			unlink(config_path);
-			return -errno;
-		}
-		if (w == 0) {
-			/* still there after SIGTERM; PR_SET_PDEATHSIG takes the
-			 * components along when core goes */
-			if (waited_ms == 5000)
-				kill(pid, SIGKILL);
-			usleep(10000);
-		}
-	}
-	unlink(config_path);
-	*ret_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	else if (r == -ECANCELED)
+		fprintf(stderr, "bench: init reported an error, stopping core\n");
+	if (r < 0)
+		kill(pid, SIGTERM); /* core ends every component when it stops */
+	reaped = reap_core(pid, r < 0, &status);
+	if (reaped < 0)
+		r = reaped;
+	else
+		*ret_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (r == 0)
+		r = (int)c.count;
+out:
+	if (run.config_path[0])
+		unlink(run.config_path);
+	run.active = 0;
+	run.core = 0;
+	catch_abandon(false, saved);
+	if (out[0] >= 0)
+		close(out[0]);
+	if (out[1] >= 0)
+		close(out[1]);
 	return r;
 }

@@ -57,9 +57,11 @@ unsigned bench_parse_count(const char *prog, const char *opt, const char *arg);
  * config, restricted to CPUs first..last (inherited by init and every
  * component). Every log line of the component with label `label` whose
  * text starts with `prefix` is copied into lines[] (up to max, each
- * BENCH_LINE_MAX). Every other line is echoed to stderr when verbose.
- * Returns the number of lines collected, or -errno; *ret_exit gets core's
- * exit status (init's propagated exit value). timeout_s bounds the run.
+ * BENCH_LINE_MAX). Every other line is echoed to stderr when verbose,
+ * lines with an error always. Returns the number of lines collected, or
+ * -errno: -ETIMEDOUT after timeout_s, -ECANCELED if init reported an error
+ * (core is stopped then). Otherwise *ret_exit gets core's exit status,
+ * init's propagated exit value.
  */
 int bench_run_core(const char *core, const char *bin_dir, const char *config_text, int first,
                    int last, const char *label, const char *prefix, char (*lines)[BENCH_LINE_MAX],
