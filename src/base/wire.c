@@ -233,6 +233,7 @@ send_msg(int fd, const struct cn_msg *msg, int fd0, uint32_t flag, bool nonblock
 
 		mh.msg_control = ctl.buf;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		memset(ctl.buf, 0, mh.msg_controllen); /* no stray bytes in the padding */
 		c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
