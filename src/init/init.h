@@ -57,6 +57,7 @@ struct child {
 	char *config; /* inline <config> text or NULL */
 	size_t config_len;
 	struct cn_ds config_ds; /* sealed copy served as the config ROM */
+	int config_sigh;        /* the child's signal for config ROM updates */
 	char provides[INIT_PROVIDES_MAX][CN_SERVICE_NAME_MAX];
 	unsigned provides_count;
 	bool announced[INIT_PROVIDES_MAX];

@@ -58,7 +58,9 @@ child_teardown(struct child *c)
 		close(c->session_sigh);
 	if (c->requests_sigh >= 0)
 		close(c->requests_sigh);
-	c->session_sigh = c->requests_sigh = -1;
+	if (c->config_sigh >= 0)
+		close(c->config_sigh);
+	c->session_sigh = c->requests_sigh = c->config_sigh = -1;
 	c->alive = false;
 }
 
@@ -260,6 +262,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 	c->init = init;
 	c->pd = c->log = c->session_sigh = c->requests_sigh = -1;
 	c->config_ds.cap = -1;
+	c->config_sigh = -1;
 	c->start = start;
 	if (cn_xml_attr_str(start, "name", c->name, sizeof(c->name)) < 0 || !c->name[0]) {
 		cn_warning(init->env, "missing 'name' attribute in '<start>' entry");
@@ -331,13 +334,12 @@ child_start(struct init *init, struct child *c)
 	c->alive = true;
 }
 
+/* Things init itself does not act on yet: say so instead of ignoring them. */
 static void
-apply_config(struct init *init)
+check_config_nodes(struct init *init)
 {
 	const struct cn_xml_node *root = init_config_root(init);
-	struct child **tail = &init->children;
 
-	cn_xml_attr_bool(root, "verbose", &init->verbose);
 	cn_xml_for_each(n, root, NULL)
 	{
 		if (cn_xml_is(n, "parent-provides") || cn_xml_is(n, "default-route") ||
@@ -355,41 +357,165 @@ apply_config(struct init *init)
 			cn_log(init->env, "  service \"%s\"", name);
 		}
 	}
-	/* create all children first, so that routes can name later ones */
-	cn_xml_for_each(start, root, "start")
+}
+
+static const struct cn_xml_node *
+find_start(struct init *init, const char *name)
+{
+	cn_xml_for_each(start, init_config_root(init), "start")
 	{
+		if (cn_xml_attr_is(start, "name", name))
+			return start;
+	}
+	return NULL;
+}
+
+/* Same child in the sense of Genode's config model: same name and same
+ * version attribute. */
+static bool
+same_version(const struct cn_xml_node *a, const struct cn_xml_node *b)
+{
+	char va[128] = "", vb[128] = "";
+
+	cn_xml_attr_str(a, "version", va, sizeof(va));
+	cn_xml_attr_str(b, "version", vb, sizeof(vb));
+	return strcmp(va, vb) == 0;
+}
+
+static void
+child_free(struct child *c)
+{
+	free(c->config);
+	free(c);
+}
+
+/* A child that stays: point it at its node in the new config, and give it
+ * a new config ROM if its inline <config> changed (it is signalled, not
+ * restarted, as in Genode). */
+static void
+child_update(struct init *init, struct child *c, const struct cn_xml_node *start)
+{
+	const struct cn_xml_node *node = cn_xml_child(start, "config");
+	bool changed;
+
+	c->start = start;
+	changed = node ? !c->config || c->config_len != node->src_len ||
+	                     memcmp(c->config, node->src, node->src_len) != 0
+	               : c->config != NULL;
+	if (!changed)
+		return;
+	free(c->config);
+	c->config = node ? copy_text(node->src, node->src_len) : NULL;
+	c->config_len = c->config ? node->src_len : 0;
+	if (c->config_ds.cap >= 0)
+		cn_pd_free_ram(init->env->pd, &c->config_ds); /* a new one on the next fetch */
+	if (c->config_sigh >= 0)
+		cn_signal_submit(c->config_sigh, 1);
+}
+
+/* Bring the children in line with the current config: keep what stays,
+ * end what is gone or has a new version, start what is new. */
+static void
+apply_config(struct init *init)
+{
+	struct child **tail = &init->children;
+	struct child *fresh = NULL, **fresh_tail = &fresh;
+
+	cn_xml_attr_bool(init_config_root(init), "verbose", &init->verbose);
+	check_config_nodes(init);
+
+	for (struct child **p = &init->children; *p;) {
+		struct child *c = *p;
+		const struct cn_xml_node *start = find_start(init, c->name);
+
+		if (start && same_version(start, c->start)) {
+			child_update(init, c, start);
+			p = &c->next;
+			continue;
+		}
+		/* removed, or restarted because its version changed */
+		*p = c->next;
+		if (!c->exited) {
+			c->exited = true;
+			child_teardown(c);
+		}
+		child_free(c);
+	}
+	while (*tail)
+		tail = &(*tail)->next;
+
+	/* create all new children first, so that routes can name later ones */
+	cn_xml_for_each(start, init_config_root(init), "start")
+	{
+		char name[INIT_NAME_MAX] = "";
+		bool exists = false;
+
+		cn_xml_attr_str(start, "name", name, sizeof(name));
+		for (struct child *c = init->children; c && name[0]; c = c->next)
+			exists |= strcmp(c->name, name) == 0;
+		if (exists)
+			continue;
 		struct child *c = child_create(init, start);
 		if (!c)
 			continue; /* child_create said why */
-		*tail = c;
-		tail = &c->next;
+		*fresh_tail = c;
+		fresh_tail = &c->next;
 	}
-	for (struct child *c = init->children; c; c = c->next)
+	*tail = fresh;
+	for (struct child *c = fresh; c; c = c->next)
 		child_start(init, c);
+}
+
+/* Parse our own copy of the config ROM: children keep pointers into it. */
+static int
+read_config(struct init *init, struct cn_xml_doc **ret)
+{
+	const struct cn_xml_node *root;
+	struct cn_xml_error err;
+	int r;
+
+	r = cn_config(init->env, &root);
+	if (r < 0)
+		return r; /* cn_config logged why */
+	if (!cn_xml_is(root, "config")) {
+		cn_error(init->env, "config: root element is not <config>");
+		return -EINVAL;
+	}
+	r = cn_xml_parse(root->src, root->src_len, ret, &err);
+	if (r < 0)
+		cn_error(init->env, "config: %s", err.msg);
+	return r;
+}
+
+static void
+config_changed(struct cn_env *env)
+{
+	struct init *init = &state;
+	struct cn_xml_doc *doc, *old = init->config;
+
+	(void)env;
+	if (read_config(init, &doc) < 0) {
+		cn_warning(init->env, "keeping the previous configuration");
+		return;
+	}
+	init->config = doc;
+	apply_config(init);
+	cn_xml_free(old); /* nothing points into it any more */
 }
 
 void
 cn_construct(struct cn_env *env)
 {
 	struct init *init = &state;
-	const struct cn_xml_node *root;
-	struct cn_xml_error err;
 	int r;
 
 	init->env = env;
-	/* Our own copy of the config: children keep pointers into it. */
-	r = cn_config(env, &root);
+	r = cn_config_sigh(env, config_changed);
+	if (r < 0)
+		cn_warning(env, "config changes will not be noticed: %s", cn_strerror(r));
+	r = read_config(init, &init->config);
 	if (r < 0) {
-		cn_error(env, "no valid config, nothing to start (%s)", strerror(-r));
-		return;
-	}
-	r = cn_xml_parse(root->src, root->src_len, &init->config, &err);
-	if (r < 0) {
-		cn_error(env, "config: %s", err.msg);
-		return;
-	}
-	if (!cn_xml_is(init_config_root(init), "config")) {
-		cn_error(env, "config: root element is not <config>");
+		cn_error(env, "no valid config, nothing to start (%s)", cn_strerror(r));
 		return;
 	}
 	apply_config(init);

@@ -270,18 +270,27 @@ wake_client(struct child *client)
 		cn_signal_submit(client->session_sigh, 1);
 }
 
+static int prepare_config_ds(struct init *init, struct child *c);
+
 /* The inline config ROM, served by init itself. */
 static int
 config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct child *c = cn_obj_data(obj);
 	struct cn_ds *ds = &c->config_ds;
-	int fd;
+	int fd, r;
 
 	switch (rpc->opcode) {
 	case CN_ROM_DATASPACE:
 		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 			return CN_ERR_BAD_MESSAGE;
+		if (!c->config) {
+			cn_msg_put_u64(rpc->out, 0); /* the <config> node is gone */
+			return CN_OK;
+		}
+		r = prepare_config_ds(c->init, c); /* a new version after a change */
+		if (r < 0)
+			return r;
 		fd = dup(ds->cap);
 		if (fd < 0)
 			return -errno;
@@ -289,9 +298,12 @@ config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 		cn_msg_put_u64(rpc->out, c->config_len);
 		return CN_OK;
 	case CN_ROM_SIGH:
-		/* the content changes only with a new child (for now) */
-		return cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1 ? CN_ERR_BAD_MESSAGE
-		                                                          : CN_OK;
+		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
+			return CN_ERR_BAD_MESSAGE;
+		if (c->config_sigh >= 0)
+			close(c->config_sigh);
+		c->config_sigh = cn_msg_take_cap(rpc->in, 0);
+		return CN_OK;
 	default:
 		return CN_ERR_INVALID_OPCODE;
 	}

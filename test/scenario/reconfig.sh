@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# init follows its config while it runs (Genode's dynamic reconfiguration):
+# editing the scenario's config file
+#  1 -> 2: changes a child's inline <config> (the child gets a signal and
+#          reads the new version, it is not restarted), removes a child
+#          (its process ends) and adds one (it starts);
+#  2 -> 3: changes a child's version (it restarts: its version count starts
+#          over) while the rest of the file does not parse (init reports it
+#          and keeps the previous configuration), then
+#  3 -> 2+version: the fixed file applies.
+#
+# usage: reconfig.sh BUILD_DIR
+set -euo pipefail
+
+bin=$1/bin
+src=$(dirname "$0")/reconfig
+dir=$(mktemp -d)
+out=$dir/log
+trap 'kill -9 "$core" 2>/dev/null || true; rm -rf "$dir"' EXIT
+cp "$src/config.1" "$dir/config"
+
+"$bin/core" --rom-dir "$dir" --rom-dir "$bin" >"$out" 2>&1 &
+core=$!
+
+await() {
+	for _ in $(seq 100); do
+		grep -qE "$1" "$out" && return 0
+		sleep 0.1
+	done
+	cat "$out"
+	echo "FAIL: no line matching '$1'"
+	exit 1
+}
+
+fail() {
+	cat "$out"
+	echo "FAIL: $*"
+	exit 1
+}
+
+await '\[init -> viewer\] version 1: .*step="one"'
+timer=$(pgrep -P "$core" -x timer) || fail "no timer process"
+
+cp "$src/config.2" "$dir/new" && mv "$dir/new" "$dir/config"
+await '\[init -> viewer\] version 2: .*step="two"'
+await '\[init -> late\] Test done\.'
+for _ in $(seq 50); do
+	kill -0 "$timer" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$timer" 2>/dev/null && fail "the removed timer still runs"
+
+cp "$src/config.3" "$dir/config"
+await 'config:[0-9]+:[0-9]+: .*'
+await 'keeping the previous configuration'
+grep -q 'step="three"' "$out" && fail "a broken config was applied"
+
+sed '/<start name="broken"/d' "$src/config.3" >"$dir/new" && mv "$dir/new" "$dir/config"
+await '\[init -> viewer\] version 1: .*step="three"'
+grep -c 'Test done' "$out" | grep -qx 1 || fail "the unchanged child was restarted"
+grep -q 'quota invariant violated' "$out" && fail "quota invariant violated"
+echo "reconfig: ok"
