@@ -83,6 +83,7 @@ struct init {
 	struct child *children;
 	struct session *sessions;
 	bool verbose;
+	uint64_t preserve_ram, preserve_caps; /* what init keeps for itself */
 };
 
 /* session.c */

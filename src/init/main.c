@@ -17,8 +17,8 @@
 enum {
 	DEFAULT_CAPS = 100,
 	DEFAULT_RAM = 1 << 20,
-	PRESERVE_RAM = 320 << 10, /* what init keeps for itself, as Genode's init */
-	PRESERVE_CAPS = 20,
+	DEFAULT_PRESERVE_RAM = 320 << 10, /* what init keeps for itself, as Genode's init */
+	DEFAULT_PRESERVE_CAPS = 20,
 	MIN_CHILD_CAPS = 8, /* a component needs a few objects to start */
 };
 
@@ -187,8 +187,8 @@ child_resources(struct init *init, struct child *c)
 	if (r < 0)
 		return r;
 	uint64_t avail_ram = q.ram_quota - q.ram_used, avail_caps = q.cap_quota - q.cap_used;
-	avail_ram = avail_ram > PRESERVE_RAM ? avail_ram - PRESERVE_RAM : 0;
-	avail_caps = avail_caps > PRESERVE_CAPS ? avail_caps - PRESERVE_CAPS : 0;
+	avail_ram = avail_ram > init->preserve_ram ? avail_ram - init->preserve_ram : 0;
+	avail_caps = avail_caps > init->preserve_caps ? avail_caps - init->preserve_caps : 0;
 	if (c->ram > avail_ram) {
 		cn_warning(init->env, "%s: configured RAM exceeds available RAM, proceed with %llu",
 		           c->name, (unsigned long long)avail_ram);
@@ -334,6 +334,58 @@ child_start(struct init *init, struct child *c)
 	c->alive = true;
 }
 
+/* <resource name="RAM" preserve=".."/> and name="CAP": what init keeps. */
+static void
+read_preservation(struct init *init)
+{
+	const struct cn_xml_node *root = init_config_root(init);
+	struct cn_pd_quota q;
+
+	init->preserve_ram = DEFAULT_PRESERVE_RAM;
+	init->preserve_caps = DEFAULT_PRESERVE_CAPS;
+	cn_xml_for_each(res, root, "resource")
+	{
+		uint64_t v;
+		int r = cn_xml_attr_u64(res, "preserve", &v);
+
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			cn_error(init->env, "invalid 'preserve' attribute of <resource>");
+			continue;
+		}
+		if (cn_xml_attr_is(res, "name", "RAM"))
+			init->preserve_ram = v;
+		else if (cn_xml_attr_is(res, "name", "CAP"))
+			init->preserve_caps = v;
+		else
+			cn_warning(init->env, "unknown resource in <resource name=...> ignored");
+	}
+	if (cn_pd_quota(init->env->pd, &q) == 0 && init->preserve_ram > q.ram_quota - q.ram_used)
+		cn_warning(init->env, "RAM preservation exceeds available memory");
+}
+
+/* Aliases share the name space of start nodes. */
+static void
+check_aliases(struct init *init)
+{
+	cn_xml_for_each(alias, init_config_root(init), "alias")
+	{
+		char name[INIT_NAME_MAX] = "", child[INIT_NAME_MAX] = "";
+
+		if (cn_xml_attr_str(alias, "name", name, sizeof(name)) < 0 ||
+		    cn_xml_attr_str(alias, "child", child, sizeof(child)) < 0) {
+			cn_warning(init->env, "alias with missing 'name' or 'child' attribute");
+			continue;
+		}
+		cn_xml_for_each(start, init_config_root(init), "start")
+		{
+			if (cn_xml_attr_is(start, "name", name))
+				cn_error(init->env, "alias name \"%s\" is also a child's name", name);
+		}
+	}
+}
+
 /* Things init itself does not act on yet: say so instead of ignoring them. */
 static void
 check_config_nodes(struct init *init)
@@ -343,7 +395,8 @@ check_config_nodes(struct init *init)
 	cn_xml_for_each(n, root, NULL)
 	{
 		if (cn_xml_is(n, "parent-provides") || cn_xml_is(n, "default-route") ||
-		    cn_xml_is(n, "default") || cn_xml_is(n, "start"))
+		    cn_xml_is(n, "default") || cn_xml_is(n, "start") || cn_xml_is(n, "alias") ||
+		    cn_xml_is(n, "resource"))
 			continue;
 		cn_error(init->env, "unknown config element type <%.*s>", (int)n->name_len,
 		         n->name);
@@ -423,6 +476,8 @@ apply_config(struct init *init)
 
 	cn_xml_attr_bool(init_config_root(init), "verbose", &init->verbose);
 	check_config_nodes(init);
+	read_preservation(init);
+	check_aliases(init);
 
 	for (struct child **p = &init->children; *p;) {
 		struct child *c = *p;

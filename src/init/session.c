@@ -88,12 +88,24 @@ init_parent_close(struct init *init, uint32_t id)
 
 /* --- routing --------------------------------------------------------------- */
 
+/* A child by its name or by an <alias name=".." child=".."/> of it. */
 static struct child *
 find_child(struct init *init, const char *name)
 {
+	char target[INIT_NAME_MAX];
+
 	for (struct child *c = init->children; c; c = c->next)
 		if (strcmp(c->name, name) == 0)
 			return c;
+	cn_xml_for_each(alias, init_config_root(init), "alias")
+	{
+		if (cn_xml_attr_is(alias, "name", name) &&
+		    cn_xml_attr_str(alias, "child", target, sizeof(target)) == 0) {
+			for (struct child *c = init->children; c; c = c->next)
+				if (strcmp(c->name, target) == 0)
+					return c;
+		}
+	}
 	return NULL;
 }
 
@@ -131,12 +143,35 @@ rule_matches_label(const struct cn_xml_node *rule, const char *full, const char 
 	return true;
 }
 
-/* Label at the target: `label` replaces the whole label. */
-static void
+/*
+ * The label at the target (Genode 25.02): `label` replaces the whole
+ * label; otherwise `identity` replaces everything before the last element,
+ * `resource` the last element, and `prepend_resource` is put in front of
+ * the resource. The result is "identity -> resource", or just the
+ * resource when the identity is empty. -ENAMETOOLONG if it does not fit.
+ */
+static int
 target_label(const struct cn_xml_node *target, const char *full, struct target *ret)
 {
-	if (cn_xml_attr_str(target, "label", ret->label, sizeof(ret->label)) < 0)
+	char identity[CN_LABEL_MAX], resource[CN_LABEL_MAX], prepend[CN_LABEL_MAX] = "";
+	size_t id_len = cn_label_identity_len(full);
+	int n;
+
+	if (cn_xml_attr_str(target, "label", ret->label, sizeof(ret->label)) == 0)
+		return 0;
+	if (!cn_xml_has_attr(target, "identity") && !cn_xml_has_attr(target, "resource") &&
+	    !cn_xml_has_attr(target, "prepend_resource")) {
 		snprintf(ret->label, sizeof(ret->label), "%s", full);
+		return 0;
+	}
+	if (cn_xml_attr_str(target, "identity", identity, sizeof(identity)) < 0)
+		snprintf(identity, sizeof(identity), "%.*s", (int)id_len, full);
+	if (cn_xml_attr_str(target, "resource", resource, sizeof(resource)) < 0)
+		snprintf(resource, sizeof(resource), "%s", id_len ? cn_label_last(full) : full);
+	cn_xml_attr_str(target, "prepend_resource", prepend, sizeof(prepend));
+	n = snprintf(ret->label, sizeof(ret->label), "%s%s%s%s", identity,
+	             identity[0] ? CN_LABEL_SEP : "", prepend, resource);
+	return n < 0 || (size_t)n >= sizeof(ret->label) ? -ENAMETOOLONG : 0;
 }
 
 /* 0 with *ret filled, or CN_ERR_DENIED (after logging why). */
@@ -162,8 +197,7 @@ route(struct init *init, struct child *client, const char *service, const char *
 				if (!parent_provides(init, service))
 					continue;
 				ret->server = NULL;
-				target_label(t, full, ret);
-				return 0;
+				return target_label(t, full, ret) < 0 ? CN_ERR_INVALID_ARG : 0;
 			}
 			if (cn_xml_is(t, "child")) {
 				char name[INIT_NAME_MAX];
@@ -175,8 +209,7 @@ route(struct init *init, struct child *client, const char *service, const char *
 				if (!c || c->exited || provided_index(c, service) < 0)
 					continue;
 				ret->server = c;
-				target_label(t, full, ret);
-				return 0;
+				return target_label(t, full, ret) < 0 ? CN_ERR_INVALID_ARG : 0;
 			}
 			if (cn_xml_is(t, "any-child")) {
 				struct child *found = NULL;
@@ -197,8 +230,7 @@ route(struct init *init, struct child *client, const char *service, const char *
 				if (n == 0)
 					continue;
 				ret->server = found;
-				target_label(t, full, ret);
-				return 0;
+				return target_label(t, full, ret) < 0 ? CN_ERR_INVALID_ARG : 0;
 			}
 		}
 		/* a <service> rule whose targets cannot serve ends the search;
