@@ -162,6 +162,41 @@ quota_attr(struct init *init, const struct cn_xml_node *start, const char *attr,
 	return 0;
 }
 
+/* The quota a start node asks for: its attributes, its <resource> nodes,
+ * else <default>. */
+static int
+configured_quota(struct init *init, const struct cn_xml_node *start, uint64_t *ret_ram,
+                 uint64_t *ret_caps)
+{
+	const struct cn_xml_node *dflt = cn_xml_child(init_config_root(init), "default");
+	uint64_t dflt_ram = DEFAULT_RAM, dflt_caps = DEFAULT_CAPS, ram, caps;
+
+	if (dflt) {
+		cn_xml_attr_u64(dflt, "ram", &dflt_ram);
+		cn_xml_attr_u64(dflt, "caps", &dflt_caps);
+	}
+	if (quota_attr(init, start, "ram", "RAM", dflt_ram, &ram) < 0 ||
+	    quota_attr(init, start, "caps", "CAP", dflt_caps, &caps) < 0)
+		return -EINVAL;
+	*ret_ram = ram;
+	*ret_caps = caps;
+	return 0;
+}
+
+/* What init may still hand out, above its preservation. */
+static void
+available_quota(struct init *init, uint64_t *ret_ram, uint64_t *ret_caps)
+{
+	struct cn_pd_quota q = {0};
+	uint64_t ram, caps;
+
+	cn_pd_quota(init->env->pd, &q);
+	ram = q.ram_quota - q.ram_used;
+	caps = q.cap_quota - q.cap_used;
+	*ret_ram = ram > init->preserve_ram ? ram - init->preserve_ram : 0;
+	*ret_caps = caps > init->preserve_caps ? caps - init->preserve_caps : 0;
+}
+
 /* --- starting children -------------------------------------------------------- */
 
 static char *
@@ -179,16 +214,12 @@ copy_text(const char *s, size_t len)
 static int
 child_resources(struct init *init, struct child *c)
 {
-	struct cn_pd_quota q;
 	char args[CN_ARGS_MAX];
 	int r;
 
-	r = cn_pd_quota(init->env->pd, &q);
-	if (r < 0)
-		return r;
-	uint64_t avail_ram = q.ram_quota - q.ram_used, avail_caps = q.cap_quota - q.cap_used;
-	avail_ram = avail_ram > init->preserve_ram ? avail_ram - init->preserve_ram : 0;
-	avail_caps = avail_caps > init->preserve_caps ? avail_caps - init->preserve_caps : 0;
+	uint64_t avail_ram, avail_caps;
+
+	available_quota(init, &avail_ram, &avail_caps);
 	if (c->ram > avail_ram) {
 		cn_warning(init->env, "%s: configured RAM exceeds available RAM, proceed with %llu",
 		           c->name, (unsigned long long)avail_ram);
@@ -250,10 +281,7 @@ child_spawn(struct init *init, struct child *c)
 static struct child *
 child_create(struct init *init, const struct cn_xml_node *start)
 {
-	const struct cn_xml_node *root = init_config_root(init);
-	const struct cn_xml_node *dflt = cn_xml_child(root, "default");
 	const struct cn_xml_node *node;
-	uint64_t dflt_ram = DEFAULT_RAM, dflt_caps = DEFAULT_CAPS;
 	struct child *c;
 
 	c = calloc(1, sizeof(*c));
@@ -278,12 +306,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 	node = cn_xml_child(start, "binary");
 	if (!node || cn_xml_attr_str(node, "name", c->binary, sizeof(c->binary)) < 0)
 		snprintf(c->binary, sizeof(c->binary), "%s", c->name);
-	if (dflt) {
-		cn_xml_attr_u64(dflt, "ram", &dflt_ram);
-		cn_xml_attr_u64(dflt, "caps", &dflt_caps);
-	}
-	if (quota_attr(init, start, "ram", "RAM", dflt_ram, &c->ram) < 0 ||
-	    quota_attr(init, start, "caps", "CAP", dflt_caps, &c->caps) < 0) {
+	if (configured_quota(init, start, &c->ram, &c->caps) < 0) {
 		cn_warning(init->env, "%s: skipped startup", c->name);
 		goto fail;
 	}
@@ -381,7 +404,8 @@ check_aliases(struct init *init)
 		cn_xml_for_each(start, init_config_root(init), "start")
 		{
 			if (cn_xml_attr_is(start, "name", name))
-				cn_error(init->env, "alias name \"%s\" is also a child's name", name);
+				cn_error(init->env, "alias name \"%s\" is also a child's name",
+				         name);
 		}
 	}
 }
@@ -466,6 +490,61 @@ child_update(struct init *init, struct child *c, const struct cn_xml_node *start
 		cn_signal_submit(c->config_sigh, 1);
 }
 
+/* A kept child whose configured quota shrank gives the difference back,
+ * if it does not use it (Genode would then ask it to yield: not yet). */
+static void
+child_downgrade(struct init *init, struct child *c)
+{
+	uint64_t ram, caps, less_ram, less_caps;
+	int r;
+
+	if (c->exited || c->pd < 0 || configured_quota(init, c->start, &ram, &caps) < 0)
+		return;
+	less_ram = ram < c->ram ? c->ram - ram : 0;
+	less_caps = caps < c->caps ? c->caps - caps : 0;
+	if (!less_ram && !less_caps)
+		return;
+	r = cn_pd_transfer_quota(c->pd, init->env->pd, less_ram, less_caps);
+	if (r < 0) {
+		cn_warning(init->env,
+		           "%s: downgrade failed: the child uses its quota (%s); yield requests "
+		           "are not supported yet",
+		           c->name, cn_strerror(r));
+		return;
+	}
+	c->ram -= less_ram;
+	c->caps -= less_caps;
+}
+
+/* A kept child whose configured quota grew gets the difference, as far as
+ * init has it; a later reconfiguration retries the rest. */
+static void
+child_upgrade(struct init *init, struct child *c)
+{
+	uint64_t ram, caps, more_ram, more_caps, avail_ram, avail_caps;
+
+	if (c->exited || c->pd < 0 || configured_quota(init, c->start, &ram, &caps) < 0)
+		return;
+	more_ram = ram > c->ram ? ram - c->ram : 0;
+	more_caps = caps > c->caps ? caps - c->caps : 0;
+	if (!more_ram && !more_caps)
+		return;
+	available_quota(init, &avail_ram, &avail_caps);
+	if (more_ram > avail_ram || more_caps > avail_caps) {
+		more_ram = more_ram < avail_ram ? more_ram : avail_ram;
+		more_caps = more_caps < avail_caps ? more_caps : avail_caps;
+		cn_warning(init->env,
+		           "%s: specified quota exceeds available quota, proceeding with a quota "
+		           "of %llu bytes and %llu caps",
+		           c->name, (unsigned long long)(c->ram + more_ram),
+		           (unsigned long long)(c->caps + more_caps));
+	}
+	if (cn_pd_transfer_quota(init->env->pd, c->pd, more_ram, more_caps) == 0) {
+		c->ram += more_ram;
+		c->caps += more_caps;
+	}
+}
+
 /* Bring the children in line with the current config: keep what stays,
  * end what is gone or has a new version, start what is new. */
 static void
@@ -496,6 +575,11 @@ apply_config(struct init *init)
 		}
 		child_free(c);
 	}
+	/* all downgrades before all upgrades, so freed quota can move on */
+	for (struct child *c = init->children; c; c = c->next)
+		child_downgrade(init, c);
+	for (struct child *c = init->children; c; c = c->next)
+		child_upgrade(init, c);
 	while (*tail)
 		tail = &(*tail)->next;
 

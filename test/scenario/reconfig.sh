@@ -2,12 +2,14 @@
 # init follows its config while it runs (Genode's dynamic reconfiguration):
 # editing the scenario's config file
 #  1 -> 2: changes a child's inline <config> (the child gets a signal and
-#          reads the new version, it is not restarted), removes a child
-#          (its process ends) and adds one (it starts);
+#          reads the new version, it is not restarted) and its RAM quota
+#          (init transfers the difference), removes a child (its process
+#          ends) and adds one (it starts);
 #  2 -> 3: changes a child's version (it restarts: its version count starts
 #          over) while the rest of the file does not parse (init reports it
 #          and keeps the previous configuration), then
-#  3 -> 2+version: the fixed file applies.
+#  3 -> 2+version: the fixed file applies;
+#  then: a smaller RAM quota is taken back from the child.
 #
 # usage: reconfig.sh BUILD_DIR
 set -euo pipefail
@@ -16,7 +18,7 @@ bin=$1/bin
 src=$(dirname "$0")/reconfig
 dir=$(mktemp -d)
 out=$dir/log
-trap 'kill -9 "$core" 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap 'kill -9 "$core" 2>/dev/null && wait "$core" 2>/dev/null; rm -rf "$dir"' EXIT
 cp "$src/config.1" "$dir/config"
 
 "$bin/core" --rom-dir "$dir" --rom-dir "$bin" >"$out" 2>&1 &
@@ -39,10 +41,12 @@ fail() {
 }
 
 await '\[init -> viewer\] version 1: .*step="one"'
+await '\[init -> viewer\] quota: ram=1048576 '
 timer=$(pgrep -P "$core" -x timer) || fail "no timer process"
 
 cp "$src/config.2" "$dir/new" && mv "$dir/new" "$dir/config"
 await '\[init -> viewer\] version 2: .*step="two"'
+await '\[init -> viewer\] quota: ram=2097152 '
 await '\[init -> late\] Test done\.'
 for _ in $(seq 50); do
 	kill -0 "$timer" 2>/dev/null || break
@@ -58,5 +62,12 @@ grep -q 'step="three"' "$out" && fail "a broken config was applied"
 sed '/<start name="broken"/d' "$src/config.3" >"$dir/new" && mv "$dir/new" "$dir/config"
 await '\[init -> viewer\] version 1: .*step="three"'
 grep -c 'Test done' "$out" | grep -qx 1 || fail "the unchanged child was restarted"
+await '\[init -> viewer\] quota: ram=2097152 '
+
+sed -e '/<start name="broken"/d' -e 's/ram="2M"/ram="1M"/' -e 's/step="three"/step="four"/' \
+	"$src/config.3" >"$dir/new" && mv "$dir/new" "$dir/config"
+await '\[init -> viewer\] version 2: .*step="four"'
+await '\[init -> viewer\] quota: ram=1048576 '
+grep -q 'downgrade failed' "$out" && fail "the downgrade failed"
 grep -q 'quota invariant violated' "$out" && fail "quota invariant violated"
 echo "reconfig: ok"

@@ -2,9 +2,12 @@
  * test-rom: shows a ROM module and every new version of it. The module's
  * name comes from <config rom="..."/> (default "dynamic.txt"); on each
  * ROM signal it logs `version N: <content>`; content "exit" ends it.
+ * With <config show_quota="yes"/> it also logs its PD's quota each time,
+ * so a test can watch init change it.
  */
 #include <cairn/env.h>
 #include <cairn/log.h>
+#include <cairn/pd.h>
 #include <cairn/rom.h>
 
 #include <string.h>
@@ -14,6 +17,7 @@ static struct {
 	struct cn_rom *rom;
 	struct cn_sig *sig;
 	unsigned version;
+	bool show_quota;
 } state;
 
 static void
@@ -25,6 +29,12 @@ show(void)
 	while (len && (data[len - 1] == '\n' || data[len - 1] == ' '))
 		len--;
 	cn_log(state.env, "version %u: %.*s", ++state.version, (int)len, data);
+	if (state.show_quota) {
+		struct cn_pd_quota q;
+		if (cn_pd_quota(state.env->pd, &q) == 0)
+			cn_log(state.env, "quota: ram=%llu caps=%llu",
+			       (unsigned long long)q.ram_quota, (unsigned long long)q.cap_quota);
+	}
 	if (len == 4 && memcmp(data, "exit", 4) == 0)
 		cn_exit(state.env, 0);
 }
@@ -49,8 +59,10 @@ cn_construct(struct cn_env *env)
 	int r;
 
 	state.env = env;
-	if (cn_config(env, &config) == 0)
+	if (cn_config(env, &config) == 0) {
 		cn_xml_attr_str(config, "rom", name, sizeof(name));
+		cn_xml_attr_bool(config, "show_quota", &state.show_quota);
+	}
 	r = cn_rom_open(env, name, &state.rom);
 	if (r < 0) {
 		cn_error(env, "ROM \"%s\" unavailable: %s", name, cn_strerror(r));
