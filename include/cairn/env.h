@@ -37,6 +37,9 @@ __attribute__((noreturn)) void cn_exit(struct cn_env *env, int value);
  */
 int cn_session_open(struct cn_env *env, const char *service, const char *label, uint64_t ram_quota,
                     uint32_t cap_quota, const char *extra_args, int *ret_cap, uint32_t *ret_id);
+/* For components that talk the parent protocol directly (init): call fn
+ * whenever the parent signals that a pending session changed state. */
+int cn_session_watch(struct cn_env *env, void (*fn)(struct cn_env *env));
 /* A fresh client id, for components that talk the parent protocol
  * directly (init). */
 uint32_t cn_session_id_alloc(struct cn_env *env);

@@ -43,8 +43,11 @@ parent_session_cap(struct cn_env *env, uint32_t id, int *ret_cap)
 static void
 session_signal(void *data, uint32_t count)
 {
-	(void)data;
+	struct cn_env *env = data;
+
 	(void)count;
+	if (env->priv->session_hook)
+		env->priv->session_hook(env);
 }
 
 static int
@@ -121,6 +124,13 @@ cn_session_open(struct cn_env *env, const char *service, const char *label, uint
 	if (r == 0 && ret_id)
 		*ret_id = id;
 	return r;
+}
+
+int
+cn_session_watch(struct cn_env *env, void (*fn)(struct cn_env *env))
+{
+	env->priv->session_hook = fn;
+	return ensure_session_sigh(env);
 }
 
 uint32_t

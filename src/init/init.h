@@ -94,9 +94,12 @@ void init_child_sessions_release(struct init *init, struct child *child);
 int init_parent_session(struct init *init, const char *service, const char *args, int *ret_cap,
                         uint32_t *ret_id);
 int init_parent_close(struct init *init, uint32_t id);
+/* The parent signalled a change of sessions it answered "pending". */
+void init_parent_sessions_update(struct cn_env *env);
 
 /* main.c */
 void init_child_exited(struct child *child, int value);
 const struct cn_xml_node *init_config_root(struct init *init);
+struct init *init_of(struct cn_env *env);
 
 #endif

@@ -25,6 +25,13 @@ enum {
 /* ---- init's only mutable global state ---- */
 static struct init state;
 
+struct init *
+init_of(struct cn_env *env)
+{
+	(void)env;
+	return &state;
+}
+
 const struct cn_xml_node *
 init_config_root(struct init *init)
 {
@@ -649,6 +656,10 @@ cn_construct(struct cn_env *env)
 	int r;
 
 	init->env = env;
+	r = cn_session_watch(env, init_parent_sessions_update);
+	if (r < 0)
+		cn_warning(env, "sessions pending at the parent cannot complete: %s",
+		           cn_strerror(r));
 	r = cn_config_sigh(env, config_changed);
 	if (r < 0)
 		cn_warning(env, "config changes will not be noticed: %s", cn_strerror(r));

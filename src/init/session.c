@@ -61,13 +61,12 @@ init_parent_session(struct init *init, const char *service, const char *args, in
 	r = cn_call(init->env->parent, &msg);
 	if (r >= 0 && msg.hdr.ncaps != 1)
 		r = CN_ERR_BAD_MESSAGE;
-	if (r == CN_ERR_PENDING)
-		r = CN_ERR_DENIED; /* init's parent answers at once or not at all */
 	if (r >= 0) {
 		*ret_cap = cn_msg_take_cap(&msg, 0);
-		*ret_id = id;
 		r = 0;
 	}
+	if (r >= 0 || r == CN_ERR_PENDING)
+		*ret_id = id; /* pending: a nested init's parent routed it to a sibling */
 	cn_msg_reset(&msg);
 	return r;
 }
@@ -437,6 +436,13 @@ open_session(struct init *init, struct child *client, struct cn_rpc *rpc)
 	s->caps = caps;
 	if (!target.server) {
 		r = init_parent_session(init, service, fwd, &s->cap, &s->parent_id);
+		if (r == CN_ERR_PENDING) {
+			/* answered later, see init_parent_sessions_update() */
+			s->state = SESSION_CREATE_REQUESTED;
+			s->next = init->sessions;
+			init->sessions = s;
+			return CN_ERR_PENDING;
+		}
 		if (r < 0) {
 			refund(init, s);
 			free(s);
@@ -766,5 +772,43 @@ init_child_sessions_release(struct init *init, struct child *child)
 		}
 		if (!s->client)
 			session_free(init, s);
+	}
+}
+
+/* Our parent says a session it had answered "pending" changed: fetch the
+ * caps of those that are ready, tell the clients of those denied. */
+void
+init_parent_sessions_update(struct cn_env *env)
+{
+	struct init *init = init_of(env);
+	struct session *s, *next;
+
+	for (s = init->sessions; s; s = next) {
+		struct cn_msg msg;
+		int r;
+
+		next = s->next;
+		if (s->server || s->local || s->state != SESSION_CREATE_REQUESTED || !s->parent_id)
+			continue;
+		msg.owns_caps = false;
+		cn_msg_init(&msg, CN_PARENT_SESSION_CAP);
+		cn_msg_put_u32(&msg, s->parent_id);
+		r = cn_call(init->env->parent, &msg);
+		if (r >= 0 && msg.hdr.ncaps == 1) {
+			s->cap = cn_msg_take_cap(&msg, 0);
+			s->state = SESSION_AVAILABLE;
+		} else if (r != CN_ERR_PENDING) {
+			s->parent_id = 0; /* the parent discarded it */
+			refund(init, s);
+			s->state = SESSION_DENIED;
+			s->error = r < 0 ? r : CN_ERR_BAD_MESSAGE;
+		}
+		cn_msg_reset(&msg);
+		if (s->state == SESSION_CREATE_REQUESTED)
+			continue;
+		if (s->client)
+			wake_client(s->client);
+		else
+			close_session(init, s);
 	}
 }

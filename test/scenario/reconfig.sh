@@ -18,7 +18,7 @@ bin=$1/bin
 src=$(dirname "$0")/reconfig
 dir=$(mktemp -d)
 out=$dir/log
-trap 'kill -9 "$core" 2>/dev/null && wait "$core" 2>/dev/null; rm -rf "$dir"' EXIT
+trap '{ kill -9 "$core" && wait "$core"; } 2>/dev/null || true; rm -rf "$dir"' EXIT
 cp "$src/config.1" "$dir/config"
 
 "$bin/core" --rom-dir "$dir" --rom-dir "$bin" >"$out" 2>&1 &

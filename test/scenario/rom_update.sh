@@ -9,7 +9,7 @@ set -euo pipefail
 bin=$1/bin
 dir=$(mktemp -d)
 out=$dir/log
-trap 'kill -9 "$core" 2>/dev/null && wait "$core" 2>/dev/null; rm -rf "$dir"' EXIT
+trap '{ kill -9 "$core" && wait "$core"; } 2>/dev/null || true; rm -rf "$dir"' EXIT
 cp "$(dirname "$0")/rom-update/config" "$dir/config"
 echo first >"$dir/dynamic.txt"
 
