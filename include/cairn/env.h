@@ -46,6 +46,11 @@ uint32_t cn_session_id_alloc(struct cn_env *env);
 int cn_session_close(struct cn_env *env, uint32_t id);
 int cn_session_upgrade(struct cn_env *env, uint32_t id, uint64_t ram_quota, uint32_t cap_quota);
 
+/* Ask the parent for more quota, e.g. "ram_quota=1M, cap_quota=10"
+ * (Genode's resource request). init logs it; the quota arrives when the
+ * configuration grants it, and fn (may be NULL) is called then. */
+int cn_resource_request(struct cn_env *env, const char *args, void (*fn)(struct cn_env *env));
+
 /* The component's config ROM, parsed (root node <config>). Opened on first
  * use; -ENOENT if there is none, -EINVAL if it does not parse (a message
  * is logged naming line and column). */

@@ -172,6 +172,46 @@ cn_session_upgrade(struct cn_env *env, uint32_t id, uint64_t ram_quota, uint32_t
 	return r == CN_ERR_PENDING ? 0 : r;
 }
 
+static void
+resource_available(void *data, uint32_t count)
+{
+	struct cn_env *env = data;
+
+	(void)count;
+	if (env->priv->resource_fn)
+		env->priv->resource_fn(env);
+}
+
+int
+cn_resource_request(struct cn_env *env, const char *args, void (*fn)(struct cn_env *env))
+{
+	struct cn_env_priv *p = env->priv;
+	struct cn_msg msg;
+	int r;
+
+	if (!args || cn_args_valid(args) < 0)
+		return -EINVAL;
+	p->resource_fn = fn;
+	if (!p->resource_sig) {
+		r = cn_sig_create(env->ep, resource_available, env, &p->resource_sig);
+		if (r < 0)
+			return r;
+		msg.owns_caps = false;
+		cn_msg_init(&msg, CN_PARENT_RESOURCE_AVAIL_SIGH);
+		cn_msg_put_cap(&msg, cn_sig_cap(p->resource_sig));
+		r = cn_call(env->parent, &msg);
+		cn_msg_reset(&msg);
+		if (r < 0)
+			return r;
+	}
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_RESOURCE_REQUEST);
+	cn_msg_put_str(&msg, args);
+	r = cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
 void
 cn_exit(struct cn_env *env, int value)
 {

@@ -72,6 +72,8 @@ struct child {
 	struct cn_sig *exit_sig;
 	int session_sigh;
 	int requests_sigh;
+	int resource_avail_sigh;
+	char requested[CN_ARGS_MAX]; /* the last resource request, "" if none */
 	uint32_t next_server_id;
 	bool alive, exited;
 	struct child *next;

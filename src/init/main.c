@@ -67,7 +67,9 @@ child_teardown(struct child *c)
 		close(c->requests_sigh);
 	if (c->config_sigh >= 0)
 		close(c->config_sigh);
-	c->session_sigh = c->requests_sigh = c->config_sigh = -1;
+	if (c->resource_avail_sigh >= 0)
+		close(c->resource_avail_sigh);
+	c->session_sigh = c->requests_sigh = c->config_sigh = c->resource_avail_sigh = -1;
 	c->alive = false;
 }
 
@@ -297,7 +299,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 	c->init = init;
 	c->pd = c->log = c->session_sigh = c->requests_sigh = -1;
 	c->config_ds.cap = -1;
-	c->config_sigh = -1;
+	c->config_sigh = c->resource_avail_sigh = -1;
 	c->start = start;
 	if (cn_xml_attr_str(start, "name", c->name, sizeof(c->name)) < 0 || !c->name[0]) {
 		cn_warning(init->env, "missing 'name' attribute in '<start>' entry");
@@ -549,6 +551,9 @@ child_upgrade(struct init *init, struct child *c)
 	if (cn_pd_transfer_quota(init->env->pd, c->pd, more_ram, more_caps) == 0) {
 		c->ram += more_ram;
 		c->caps += more_caps;
+		c->requested[0] = 0;
+		if (c->resource_avail_sigh >= 0)
+			cn_signal_submit(c->resource_avail_sigh, 1);
 	}
 }
 

@@ -696,6 +696,22 @@ deliver_session(struct init *init, struct child *server, struct cn_rpc *rpc)
 	return CN_OK;
 }
 
+/* Genode's init does not grant a resource request by itself: it logs it,
+ * and a management component (or a person editing the config) raises
+ * the child's quota, which wakes the child (main.c, child_upgrade). */
+static int
+resource_request(struct init *init, struct child *child, struct cn_rpc *rpc)
+{
+	char args[CN_ARGS_MAX];
+
+	if (cn_msg_get_str(rpc->in, args, sizeof(args)) < 0 || cn_msg_end(rpc->in) < 0 ||
+	    rpc->in->hdr.ncaps || cn_args_valid(args) < 0)
+		return CN_ERR_BAD_MESSAGE;
+	cn_log(init->env, "child \"%s\" requests resources: %s", child->name, args);
+	snprintf(child->requested, sizeof(child->requested), "%s", args);
+	return CN_OK;
+}
+
 static int
 replace_sigh(struct cn_rpc *rpc, int *sigh)
 {
@@ -724,6 +740,10 @@ init_child_parent_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 		return CN_OK;
 	case CN_PARENT_SESSION_SIGH:
 		return replace_sigh(rpc, &child->session_sigh);
+	case CN_PARENT_RESOURCE_AVAIL_SIGH:
+		return replace_sigh(rpc, &child->resource_avail_sigh);
+	case CN_PARENT_RESOURCE_REQUEST:
+		return resource_request(init, child, rpc);
 	case CN_PARENT_SESSION:
 		return open_session(init, child, rpc);
 	case CN_PARENT_SESSION_CAP:

@@ -121,6 +121,9 @@ cn_construct(struct cn_env *env)
 	       state.count * (DS_SIZE / 1024),
 	       r == CN_ERR_OUT_OF_RAM ? "out of RAM" : "out of caps");
 	cn_log(env, "out-of-quota error as expected");
+	/* ask for more, as a Genode component does (init only logs it) */
+	if (cn_resource_request(env, "ram_quota=1M", NULL) < 0)
+		fail("resource request refused");
 
 	full = quota();
 	if (full.ram_used != start.ram_used + (uint64_t)state.count * DS_SIZE ||
