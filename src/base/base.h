@@ -14,6 +14,7 @@ struct cn_env_priv {
 	struct cn_sig *session_sig;
 	void (*session_hook)(struct cn_env *env); /* cn_session_watch */
 	struct cn_sig *resource_sig;
+	struct cn_sig *heartbeat_sig;
 	void (*resource_fn)(struct cn_env *env); /* cn_resource_request */
 	struct cn_rom *config_rom;
 	struct cn_xml_doc *config_doc;

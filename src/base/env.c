@@ -296,6 +296,40 @@ cn_config_sigh(struct cn_env *env, void (*fn)(struct cn_env *env))
 	return cn_rom_sigh(p->config_rom, cn_sig_cap(p->config_sig));
 }
 
+/* --- heartbeat ------------------------------------------------------------ */
+
+/* The parent pings; answering from the entrypoint shows that it still
+ * dispatches (a component stuck in a handler does not answer). */
+static void
+heartbeat(void *data, uint32_t count)
+{
+	struct cn_env *env = data;
+	struct cn_msg msg;
+
+	(void)count;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_HEARTBEAT_RESPONSE);
+	cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+}
+
+static int
+register_heartbeat(struct cn_env *env)
+{
+	struct cn_msg msg;
+	int r = cn_sig_create(env->ep, heartbeat, env, &env->priv->heartbeat_sig);
+
+	if (r < 0)
+		return r;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_HEARTBEAT_SIGH);
+	cn_msg_put_cap(&msg, cn_sig_cap(env->priv->heartbeat_sig));
+	r = cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+	/* a parent that does not monitor heartbeats is fine */
+	return r == CN_ERR_INVALID_OPCODE || r == CN_ERR_DENIED ? 0 : r;
+}
+
 /* --- startup ------------------------------------------------------------ */
 
 static void
@@ -367,6 +401,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot enter the sandbox: %s\n", env.name, strerror(-r));
 		return 3;
 	}
+
+	r = register_heartbeat(&env);
+	if (r < 0)
+		cn_warning(&env, "heartbeats not answered: %s", cn_strerror(r));
 
 	cn_construct(&env);
 	r = cn_ep_run(env.ep);

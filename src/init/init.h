@@ -73,6 +73,9 @@ struct child {
 	int session_sigh;
 	int requests_sigh;
 	int resource_avail_sigh;
+	int heartbeat_sigh;
+	bool heartbeat_pending; /* pinged, no answer yet */
+	unsigned skipped_heartbeats;
 	char requested[CN_ARGS_MAX]; /* the last resource request, "" if none */
 	uint32_t next_server_id;
 	bool alive, exited;
@@ -86,6 +89,9 @@ struct init {
 	struct session *sessions;
 	bool verbose;
 	uint64_t preserve_ram, preserve_caps; /* what init keeps for itself */
+	int heartbeat_fd;                     /* timerfd of <heartbeat rate_ms>, -1 without */
+	struct cn_watch *heartbeat_watch;
+	uint64_t heartbeat_rate_ms;
 };
 
 /* session.c */

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -69,7 +71,10 @@ child_teardown(struct child *c)
 		close(c->config_sigh);
 	if (c->resource_avail_sigh >= 0)
 		close(c->resource_avail_sigh);
+	if (c->heartbeat_sigh >= 0)
+		close(c->heartbeat_sigh);
 	c->session_sigh = c->requests_sigh = c->config_sigh = c->resource_avail_sigh = -1;
+	c->heartbeat_sigh = -1;
 	c->alive = false;
 }
 
@@ -299,7 +304,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 	c->init = init;
 	c->pd = c->log = c->session_sigh = c->requests_sigh = -1;
 	c->config_ds.cap = -1;
-	c->config_sigh = c->resource_avail_sigh = -1;
+	c->config_sigh = c->resource_avail_sigh = c->heartbeat_sigh = -1;
 	c->start = start;
 	if (cn_xml_attr_str(start, "name", c->name, sizeof(c->name)) < 0 || !c->name[0]) {
 		cn_warning(init->env, "missing 'name' attribute in '<start>' entry");
@@ -429,7 +434,7 @@ check_config_nodes(struct init *init)
 	{
 		if (cn_xml_is(n, "parent-provides") || cn_xml_is(n, "default-route") ||
 		    cn_xml_is(n, "default") || cn_xml_is(n, "start") || cn_xml_is(n, "alias") ||
-		    cn_xml_is(n, "resource"))
+		    cn_xml_is(n, "resource") || cn_xml_is(n, "heartbeat"))
 			continue;
 		cn_error(init->env, "unknown config element type <%.*s>", (int)n->name_len,
 		         n->name);
@@ -557,6 +562,76 @@ child_upgrade(struct init *init, struct child *c)
 	}
 }
 
+/* --- heartbeats ------------------------------------------------------------ */
+
+static void child_restart(struct init *init, struct child *c);
+
+/* One heartbeat period: a monitored child that did not answer the last
+ * ping has skipped one; with restart_after_skipped="N" it is restarted
+ * once it skipped more than N. Then everyone is pinged again. */
+static void
+heartbeat_tick(void *data, uint32_t events)
+{
+	struct init *init = data;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(init->heartbeat_fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	for (struct child *c = init->children, *next; c; c = next) {
+		const struct cn_xml_node *hb = cn_xml_child(c->start, "heartbeat");
+		uint64_t limit = 0;
+
+		next = c->next;
+		if (!hb || c->exited || !c->alive || c->heartbeat_sigh < 0)
+			continue;
+		if (c->heartbeat_pending)
+			c->skipped_heartbeats++;
+		if (cn_xml_attr_u64(hb, "restart_after_skipped", &limit) == 0 &&
+		    c->skipped_heartbeats > limit) {
+			cn_warning(init->env, "%s: %u heartbeats skipped, restarting", c->name,
+			           c->skipped_heartbeats);
+			child_restart(init, c);
+			continue;
+		}
+		c->heartbeat_pending = true;
+		cn_signal_submit(c->heartbeat_sigh, 1);
+	}
+}
+
+/* <heartbeat rate_ms="N"/> at the top of the config: a timerfd in init's
+ * entrypoint (timerfds need no host access and are in every sandbox). */
+static void
+configure_heartbeat(struct init *init)
+{
+	const struct cn_xml_node *hb = cn_xml_child(init_config_root(init), "heartbeat");
+	uint64_t rate = 0;
+
+	if (hb && (cn_xml_attr_u64(hb, "rate_ms", &rate) < 0 || rate == 0)) {
+		cn_error(init->env, "invalid 'rate_ms' attribute of <heartbeat>");
+		rate = 0;
+	}
+	if (rate == init->heartbeat_rate_ms)
+		return;
+	init->heartbeat_rate_ms = rate;
+	if (init->heartbeat_fd < 0 && rate) {
+		init->heartbeat_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (init->heartbeat_fd < 0 ||
+		    cn_ep_watch(init->env->ep, init->heartbeat_fd, EPOLLIN, heartbeat_tick, init,
+		                &init->heartbeat_watch) < 0) {
+			cn_error(init->env, "cannot monitor heartbeats: %s", strerror(errno));
+			return;
+		}
+	}
+	if (init->heartbeat_fd >= 0) {
+		struct itimerspec its = {
+		    .it_interval = {(time_t)(rate / 1000), (long)(rate % 1000) * 1000000},
+		    .it_value = {(time_t)(rate / 1000), (long)(rate % 1000) * 1000000},
+		};
+		timerfd_settime(init->heartbeat_fd, 0, &its, NULL); /* rate 0 stops it */
+	}
+}
+
 /* Bring the children in line with the current config: keep what stays,
  * end what is gone or has a new version, start what is new. */
 static void
@@ -569,6 +644,7 @@ apply_config(struct init *init)
 	check_config_nodes(init);
 	read_preservation(init);
 	check_aliases(init);
+	configure_heartbeat(init);
 
 	for (struct child **p = &init->children; *p;) {
 		struct child *c = *p;
@@ -617,6 +693,27 @@ apply_config(struct init *init)
 		child_start(init, c);
 }
 
+/* End a child and start it anew from its start node, in its place. */
+static void
+child_restart(struct init *init, struct child *c)
+{
+	const struct cn_xml_node *start = c->start;
+	struct child **p = &init->children, *fresh;
+
+	while (*p != c)
+		p = &(*p)->next;
+	*p = c->next;
+	c->exited = true;
+	child_teardown(c);
+	child_free(c);
+	fresh = child_create(init, start);
+	if (!fresh)
+		return;
+	fresh->next = *p;
+	*p = fresh;
+	child_start(init, fresh);
+}
+
 /* Parse our own copy of the config ROM: children keep pointers into it. */
 static int
 read_config(struct init *init, struct cn_xml_doc **ret)
@@ -661,6 +758,7 @@ cn_construct(struct cn_env *env)
 	int r;
 
 	init->env = env;
+	init->heartbeat_fd = -1;
 	r = cn_session_watch(env, init_parent_sessions_update);
 	if (r < 0)
 		cn_warning(env, "sessions pending at the parent cannot complete: %s",

@@ -740,6 +740,14 @@ init_child_parent_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 		return CN_OK;
 	case CN_PARENT_SESSION_SIGH:
 		return replace_sigh(rpc, &child->session_sigh);
+	case CN_PARENT_HEARTBEAT_SIGH:
+		return replace_sigh(rpc, &child->heartbeat_sigh);
+	case CN_PARENT_HEARTBEAT_RESPONSE:
+		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+			return CN_ERR_BAD_MESSAGE;
+		child->heartbeat_pending = false;
+		child->skipped_heartbeats = 0;
+		return CN_OK;
 	case CN_PARENT_RESOURCE_AVAIL_SIGH:
 		return replace_sigh(rpc, &child->resource_avail_sigh);
 	case CN_PARENT_RESOURCE_REQUEST:

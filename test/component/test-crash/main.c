@@ -6,6 +6,8 @@
  *   exit     - exit(3) without telling the parent
  *   overflow - a heap buffer overflow (the sanitizer report in the log)
  *   ub       - a signed integer overflow (UBSan's report in the log)
+ *   hang     - never returns from construct (its entrypoint stops, so it
+ *              answers no heartbeat)
  */
 #include <cairn/env.h>
 #include <cairn/log.h>
@@ -13,6 +15,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A real fault, even in the sanitizer build (whose checks would otherwise
  * report the null store themselves and exit). */
@@ -38,6 +41,9 @@ cn_construct(struct cn_env *env)
 		abort();
 	} else if (strcmp(action, "exit") == 0) {
 		exit(3);
+	} else if (strcmp(action, "hang") == 0) {
+		for (;;)
+			pause();
 	} else if (strcmp(action, "ub") == 0) {
 		volatile int big = INT_MAX;
 		cn_log(env, "%d", big + 1);
