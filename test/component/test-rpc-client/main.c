@@ -196,6 +196,29 @@ read_name(struct cn_env *env)
 	}
 }
 
+/* <config churn="N"/>: open and close N sessions first (each with one
+ * call), to show that sessions and their quota come and go cleanly. */
+static void
+churn(struct cn_env *env)
+{
+	const struct cn_xml_node *config;
+	uint64_t rounds = 0;
+
+	if (cn_config(env, &config) != 0 || cn_xml_attr_u64(config, "churn", &rounds) < 0)
+		return;
+	for (uint64_t i = 0; i < rounds; i++) {
+		int r = cn_session_open(env, "Test", "churn", TEST_RPC_SESSION_RAM,
+		                        TEST_RPC_SESSION_CAPS, NULL, &state.cap, &state.id);
+		if (r < 0)
+			fail("churn: session %llu: %s", (unsigned long long)i, strerror(-r));
+		test_echo();
+		cn_session_close(env, state.id);
+		close(state.cap);
+	}
+	cn_log(env, "%s: churn: %llu sessions opened and closed", state.name,
+	       (unsigned long long)rounds);
+}
+
 void
 cn_construct(struct cn_env *env)
 {
@@ -204,6 +227,7 @@ cn_construct(struct cn_env *env)
 	state.env = env;
 	state.msg.owns_caps = false;
 	read_name(env);
+	churn(env);
 
 	r = cn_session_open(env, "Test", "", TEST_RPC_SESSION_RAM, TEST_RPC_SESSION_CAPS, NULL,
 	                    &state.cap, &state.id);
