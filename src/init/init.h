@@ -43,9 +43,11 @@ struct session {
 	int cap;
 	uint64_t ram, caps; /* donated by the client */
 	char service[CN_SERVICE_NAME_MAX];
-	char args[CN_ARGS_MAX]; /* as forwarded to the server */
-	struct cn_obj *local;   /* inline config ROM served by init */
-	struct session *next;   /* in init's list */
+	char args[CN_ARGS_MAX];     /* as forwarded to the server */
+	struct cn_obj *local;       /* inline config ROM served by init */
+	bool for_parent;            /* requested by init's parent (<service> node) */
+	uint32_t parent_request_id; /* the parent's server id of it */
+	struct session *next;       /* in init's list */
 };
 
 struct child {
@@ -89,7 +91,10 @@ struct init {
 	struct session *sessions;
 	bool verbose;
 	uint64_t preserve_ram, preserve_caps; /* what init keeps for itself */
-	int heartbeat_fd;                     /* timerfd of <heartbeat rate_ms>, -1 without */
+	struct cn_sig *parent_requests;       /* sessions our parent asks us for */
+	char announced[INIT_PROVIDES_MAX][CN_SERVICE_NAME_MAX]; /* to our parent */
+	unsigned announced_count;
+	int heartbeat_fd; /* timerfd of <heartbeat rate_ms>, -1 without */
 	struct cn_watch *heartbeat_watch;
 	uint64_t heartbeat_rate_ms;
 };
@@ -104,6 +109,8 @@ int init_parent_session(struct init *init, const char *service, const char *args
 int init_parent_close(struct init *init, uint32_t id);
 /* The parent signalled a change of sessions it answered "pending". */
 void init_parent_sessions_update(struct cn_env *env);
+/* Offer the services of the config's <service> nodes to our parent. */
+void init_announce_services(struct init *init);
 
 /* main.c */
 void init_child_exited(struct child *child, int value);

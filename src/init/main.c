@@ -434,7 +434,8 @@ check_config_nodes(struct init *init)
 	{
 		if (cn_xml_is(n, "parent-provides") || cn_xml_is(n, "default-route") ||
 		    cn_xml_is(n, "default") || cn_xml_is(n, "start") || cn_xml_is(n, "alias") ||
-		    cn_xml_is(n, "resource") || cn_xml_is(n, "heartbeat"))
+		    cn_xml_is(n, "resource") || cn_xml_is(n, "heartbeat") ||
+		    cn_xml_is(n, "service"))
 			continue;
 		cn_error(init->env, "unknown config element type <%.*s>", (int)n->name_len,
 		         n->name);
@@ -691,6 +692,7 @@ apply_config(struct init *init)
 	*tail = fresh;
 	for (struct child *c = fresh; c; c = c->next)
 		child_start(init, c);
+	init_announce_services(init);
 }
 
 /* End a child and start it anew from its start node, in its place. */

@@ -287,6 +287,33 @@ session_free(struct init *init, struct session *s)
 	free(s);
 }
 
+/* Answer a request of our parent (init as a server). */
+static void
+respond_parent(struct init *init, uint32_t id, int32_t response)
+{
+	struct cn_msg msg;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_SESSION_RESPONSE);
+	cn_msg_put_u32(&msg, id);
+	cn_msg_put_i32(&msg, response);
+	cn_call(init->env->parent, &msg);
+	cn_msg_reset(&msg);
+}
+
+static void
+deliver_parent(struct init *init, uint32_t id, int cap)
+{
+	struct cn_msg msg;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_DELIVER_SESSION);
+	cn_msg_put_u32(&msg, id);
+	cn_msg_put_cap(&msg, cap);
+	cn_call(init->env->parent, &msg);
+	cn_msg_reset(&msg);
+}
+
 static void
 wake_server(struct child *server)
 {
@@ -657,6 +684,8 @@ session_response(struct init *init, struct child *server, struct cn_rpc *rpc)
 		return CN_ERR_NOT_FOUND;
 	if (s->state == SESSION_CLOSE_REQUESTED) {
 		refund(init, s);
+		if (s->for_parent)
+			respond_parent(init, s->parent_request_id, CN_OK);
 		session_free(init, s);
 		return CN_OK;
 	}
@@ -667,6 +696,8 @@ session_response(struct init *init, struct child *server, struct cn_rpc *rpc)
 		    response == CN_ERR_INSUFFICIENT_RAM || response == CN_ERR_INSUFFICIENT_CAPS
 		        ? response
 		        : CN_ERR_DENIED;
+		if (s->for_parent)
+			respond_parent(init, s->parent_request_id, s->error);
 		if (!s->client)
 			session_free(init, s);
 		else
@@ -688,6 +719,10 @@ deliver_session(struct init *init, struct child *server, struct cn_rpc *rpc)
 		return CN_ERR_NOT_FOUND;
 	s->cap = cn_msg_take_cap(rpc->in, 0);
 	s->state = SESSION_AVAILABLE;
+	if (s->for_parent) {
+		deliver_parent(init, s->parent_request_id, s->cap);
+		return CN_OK;
+	}
 	if (!s->client) {
 		close_session(init, s);
 		return CN_OK;
@@ -793,6 +828,17 @@ init_child_sessions_release(struct init *init, struct child *child)
 		 * returns to init when it is closed) */
 		s->server = NULL;
 		s->parent_id = 0;
+		if (s->for_parent) {
+			/* our parent learns of a pending one now, of an
+			 * available one when it closes it */
+			if (s->state != SESSION_AVAILABLE) {
+				respond_parent(init, s->parent_request_id,
+				               s->state == SESSION_CLOSE_REQUESTED ? CN_OK
+				                                                   : CN_ERR_DENIED);
+				session_free(init, s);
+			}
+			continue;
+		}
 		if (s->state == SESSION_CREATE_REQUESTED) {
 			s->state = SESSION_DENIED;
 			s->error = CN_ERR_DENIED;
@@ -838,5 +884,178 @@ init_parent_sessions_update(struct cn_env *env)
 			wake_client(s->client);
 		else
 			close_session(init, s);
+	}
+}
+
+/* --- init as a server: <service> nodes ----------------------------------- */
+
+static struct session *
+parent_request(struct init *init, uint32_t id)
+{
+	for (struct session *s = init->sessions; s; s = s->next)
+		if (s->for_parent && s->parent_request_id == id)
+			return s;
+	return NULL;
+}
+
+/* A session our parent asks for: the <service> node's policy for the label
+ * names the child that serves it; the request goes there like a child's. */
+static int
+parent_create(struct init *init, uint32_t id, const char *service, const char *args)
+{
+	const struct cn_xml_node *svc = NULL, *policy, *target;
+	char label[CN_LABEL_MAX] = "", name[INIT_NAME_MAX], fwd[CN_ARGS_MAX];
+	uint64_t ram = 0, caps = 0;
+	struct target t;
+	struct child *c;
+	struct session *s;
+
+	cn_xml_for_each(n, init_config_root(init), "service")
+	{
+		if (cn_xml_attr_is(n, "name", service))
+			svc = n;
+	}
+	if (!svc || parent_request(init, id))
+		return CN_ERR_DENIED;
+	cn_args_str(args, "label", label, sizeof(label));
+	policy = cn_policy_select(svc, label);
+	if (!policy) {
+		cn_warning(init->env, "no policy defined for label '%s'", label);
+		return CN_ERR_DENIED;
+	}
+	target = cn_xml_child(policy, "child");
+	if (!target || cn_xml_attr_str(target, "name", name, sizeof(name)) < 0)
+		return CN_ERR_DENIED;
+	c = find_child(init, name);
+	if (!c || c->exited || provided_index(c, service) < 0)
+		return CN_ERR_DENIED;
+	if (target_label(target, label, &t) < 0 ||
+	    cn_args_set_str(args, "label", t.label, fwd, sizeof(fwd)) < 0)
+		return CN_ERR_INVALID_ARG;
+	cn_args_u64(args, "ram_quota", &ram);
+	cn_args_u64(args, "cap_quota", &caps);
+	/* our parent put the donation into our PD; it moves on to the server */
+	if (transfer(init->env->pd, c->pd, ram, caps) < 0)
+		return CN_ERR_INSUFFICIENT_RAM;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		transfer(c->pd, init->env->pd, ram, caps);
+		return -ENOMEM;
+	}
+	*s = (struct session){.client = NULL,
+	                      .server = c,
+	                      .server_id = ++c->next_server_id,
+	                      .state = SESSION_CREATE_REQUESTED,
+	                      .pending = PENDING_CREATE,
+	                      .cap = -1,
+	                      .ram = ram,
+	                      .caps = caps,
+	                      .for_parent = true,
+	                      .parent_request_id = id};
+	snprintf(s->service, sizeof(s->service), "%s", service);
+	snprintf(s->args, sizeof(s->args), "%s", fwd);
+	s->next = init->sessions;
+	init->sessions = s;
+	if (c->announced[provided_index(c, service)])
+		wake_server(c);
+	return CN_ERR_PENDING;
+}
+
+static void
+parent_close(struct init *init, uint32_t id)
+{
+	struct session *s = parent_request(init, id);
+
+	if (!s || !s->server) {
+		/* unknown, or its server is gone: nothing left to close */
+		if (s)
+			session_free(init, s);
+		respond_parent(init, id, CN_OK);
+		return;
+	}
+	close_session(init, s); /* answered when the server has closed it */
+}
+
+static void
+parent_requests(void *data, uint32_t count)
+{
+	struct init *init = data;
+	char service[CN_SERVICE_NAME_MAX], args[CN_ARGS_MAX];
+	struct cn_msg msg;
+
+	(void)count;
+	msg.owns_caps = false;
+	for (;;) {
+		uint32_t kind = CN_REQUEST_NONE, id = 0;
+		int r;
+
+		cn_msg_init(&msg, CN_PARENT_NEXT_REQUEST);
+		if (cn_call(init->env->parent, &msg) < 0)
+			break;
+		cn_msg_get_u32(&msg, &kind);
+		cn_msg_get_u32(&msg, &id);
+		cn_msg_get_str(&msg, service, sizeof(service));
+		cn_msg_get_str(&msg, args, sizeof(args));
+		if (cn_msg_end(&msg) < 0 || kind == CN_REQUEST_NONE)
+			break;
+		switch (kind) {
+		case CN_REQUEST_CREATE:
+			r = cn_args_valid(args) < 0 ? CN_ERR_INVALID_ARG
+			                            : parent_create(init, id, service, args);
+			if (r != CN_ERR_PENDING)
+				respond_parent(init, id, r < 0 ? r : CN_ERR_DENIED);
+			break;
+		case CN_REQUEST_CLOSE:
+			parent_close(init, id);
+			break;
+		default:
+			/* upgrades are not forwarded yet: the quota stays with us */
+			respond_parent(init, id, CN_OK);
+			break;
+		}
+	}
+	cn_msg_reset(&msg);
+}
+
+void
+init_announce_services(struct init *init)
+{
+	struct cn_msg msg;
+
+	cn_xml_for_each(svc, init_config_root(init), "service")
+	{
+		char name[CN_SERVICE_NAME_MAX];
+		bool done = false;
+		int r;
+
+		if (cn_xml_attr_str(svc, "name", name, sizeof(name)) < 0) {
+			cn_warning(init->env, "<service> node without a name");
+			continue;
+		}
+		for (unsigned i = 0; i < init->announced_count; i++)
+			done |= strcmp(init->announced[i], name) == 0;
+		if (done || init->announced_count == INIT_PROVIDES_MAX)
+			continue;
+		if (!init->parent_requests) {
+			if (cn_sig_create(init->env->ep, parent_requests, init,
+			                  &init->parent_requests) < 0)
+				return;
+			msg.owns_caps = false;
+			cn_msg_init(&msg, CN_PARENT_REQUESTS_SIGH);
+			cn_msg_put_cap(&msg, cn_sig_cap(init->parent_requests));
+			cn_call(init->env->parent, &msg);
+			cn_msg_reset(&msg);
+		}
+		msg.owns_caps = false;
+		cn_msg_init(&msg, CN_PARENT_ANNOUNCE);
+		cn_msg_put_str(&msg, name);
+		r = cn_call(init->env->parent, &msg);
+		cn_msg_reset(&msg);
+		if (r < 0) {
+			cn_warning(init->env, "service \"%s\" cannot be offered: %s", name,
+			           cn_strerror(r));
+			continue;
+		}
+		snprintf(init->announced[init->announced_count++], CN_SERVICE_NAME_MAX, "%s", name);
 	}
 }
