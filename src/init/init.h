@@ -9,6 +9,7 @@
 #include <cairn/env.h>
 #include <cairn/parent.h>
 #include <cairn/pd.h>
+#include <cairn/report.h>
 #include <cairn/xml.h>
 
 #include <stdbool.h>
@@ -81,6 +82,8 @@ struct child {
 	char requested[CN_ARGS_MAX]; /* the last resource request, "" if none */
 	uint32_t next_server_id;
 	bool alive, exited;
+	int exit_value;
+	unsigned id; /* per-init creation counter, restarts included */
 	struct child *next;
 };
 
@@ -94,6 +97,9 @@ struct init {
 	struct cn_sig *parent_requests;       /* sessions our parent asks us for */
 	char announced[INIT_PROVIDES_MAX][CN_SERVICE_NAME_MAX]; /* to our parent */
 	unsigned announced_count;
+	struct cn_report *state_report; /* <report>: the "state" Report session */
+	bool state_report_failed;
+	unsigned next_child_id;
 	int heartbeat_fd; /* timerfd of <heartbeat rate_ms>, -1 without */
 	struct cn_watch *heartbeat_watch;
 	uint64_t heartbeat_rate_ms;
@@ -111,6 +117,9 @@ int init_parent_close(struct init *init, uint32_t id);
 void init_parent_sessions_update(struct cn_env *env);
 /* Offer the services of the config's <service> nodes to our parent. */
 void init_announce_services(struct init *init);
+
+/* state_report.c: write the <state> report if <report> is configured */
+void init_state_report(struct init *init);
 
 /* main.c */
 void init_child_exited(struct child *child, int value);

@@ -98,8 +98,10 @@ init_child_exited(struct child *c, int value)
 	if (c->exited)
 		return;
 	c->exited = true;
+	c->exit_value = value;
 	cn_log(init->env, "child \"%s\" exited with exit value %d", c->name, value);
 	child_teardown(c);
+	init_state_report(init);
 	if (c->exit_propagate)
 		propagate_exit(init, value);
 }
@@ -136,7 +138,9 @@ child_died(void *data, uint32_t count)
 		cn_log(init->env, "child \"%s\" was killed by signal %s", c->name, detail);
 	else
 		cn_log(init->env, "child \"%s\" exited with exit value %d", c->name, value);
+	c->exit_value = st == CN_PD_EXITED ? value : -1;
 	child_teardown(c);
+	init_state_report(init);
 	if (c->exit_propagate)
 		propagate_exit(init, st == CN_PD_EXITED ? value : 1);
 }
@@ -302,6 +306,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 	if (!c)
 		return NULL;
 	c->init = init;
+	c->id = ++init->next_child_id;
 	c->pd = c->log = c->session_sigh = c->requests_sigh = -1;
 	c->config_ds.cap = -1;
 	c->config_sigh = c->resource_avail_sigh = c->heartbeat_sigh = -1;
@@ -435,7 +440,7 @@ check_config_nodes(struct init *init)
 		if (cn_xml_is(n, "parent-provides") || cn_xml_is(n, "default-route") ||
 		    cn_xml_is(n, "default") || cn_xml_is(n, "start") || cn_xml_is(n, "alias") ||
 		    cn_xml_is(n, "resource") || cn_xml_is(n, "heartbeat") ||
-		    cn_xml_is(n, "service"))
+		    cn_xml_is(n, "service") || cn_xml_is(n, "report"))
 			continue;
 		cn_error(init->env, "unknown config element type <%.*s>", (int)n->name_len,
 		         n->name);
@@ -693,6 +698,7 @@ apply_config(struct init *init)
 	for (struct child *c = fresh; c; c = c->next)
 		child_start(init, c);
 	init_announce_services(init);
+	init_state_report(init);
 }
 
 /* End a child and start it anew from its start node, in its place. */

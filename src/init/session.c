@@ -744,6 +744,7 @@ resource_request(struct init *init, struct child *child, struct cn_rpc *rpc)
 		return CN_ERR_BAD_MESSAGE;
 	cn_log(init->env, "child \"%s\" requests resources: %s", child->name, args);
 	snprintf(child->requested, sizeof(child->requested), "%s", args);
+	init_state_report(init);
 	return CN_OK;
 }
 

@@ -1,0 +1,261 @@
+/*
+ * init's state report (Genode's <report> node): a <state> document in a
+ * Report session labelled "state", written whenever a child starts, ends
+ * or asks for resources and after every reconfiguration.
+ */
+#include <cairn/log.h>
+#include <cairn/report.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "init.h"
+
+enum { DEFAULT_BUFFER = 4096 };
+
+struct writer {
+	char *buf;
+	size_t size, len;
+	bool overflow;
+};
+
+static void __attribute__((format(printf, 2, 3))) put(struct writer *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (w->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= w->size - w->len)
+		w->overflow = true;
+	else
+		w->len += (size_t)n;
+}
+
+/* Genode's Number_of_bytes: a whole number of G, M or K where exact. */
+static void
+put_bytes(struct writer *w, const char *attr, uint64_t v)
+{
+	static const struct {
+		uint64_t unit;
+		char suffix;
+	} units[] = {{1ull << 30, 'G'}, {1ull << 20, 'M'}, {1ull << 10, 'K'}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (v >= units[i].unit && v % units[i].unit == 0) {
+			put(w, " %s=\"%llu%c\"", attr, (unsigned long long)(v / units[i].unit),
+			    units[i].suffix);
+			return;
+		}
+	}
+	put(w, " %s=\"%llu\"", attr, (unsigned long long)v);
+}
+
+/* Attribute values of our own making can carry '"', '<' or '&' only
+ * through labels and args: escape them. */
+static void
+put_escaped(struct writer *w, const char *attr, const char *v)
+{
+	put(w, " %s=\"", attr);
+	for (; *v; v++) {
+		switch (*v) {
+		case '"':
+			put(w, "&quot;");
+			break;
+		case '<':
+			put(w, "&lt;");
+			break;
+		case '>':
+			put(w, "&gt;");
+			break;
+		case '&':
+			put(w, "&amp;");
+			break;
+		default:
+			put(w, "%c", *v);
+		}
+	}
+	put(w, "\"");
+}
+
+static const char *
+session_state(const struct session *s)
+{
+	switch (s->state) {
+	case SESSION_CREATE_REQUESTED:
+		return "CREATE_REQUESTED";
+	case SESSION_AVAILABLE:
+		return s->client || s->for_parent ? "CAP_HANDED_OUT" : "AVAILABLE";
+	case SESSION_DENIED:
+		return s->error == CN_ERR_INSUFFICIENT_RAM    ? "INSUFFICIENT_RAM_QUOTA"
+		       : s->error == CN_ERR_INSUFFICIENT_CAPS ? "INSUFFICIENT_CAP_QUOTA"
+		                                              : "SERVICE_DENIED";
+	case SESSION_CLOSE_REQUESTED:
+		return "CLOSE_REQUESTED";
+	}
+	return "?";
+}
+
+static void
+put_session(struct writer *w, const struct session *s, bool args)
+{
+	char label[CN_LABEL_MAX] = "";
+
+	cn_args_str(s->args, "label", label, sizeof(label));
+	put(w, "<session");
+	put_escaped(w, "service", s->service);
+	put_escaped(w, "label", label);
+	put(w, " state=\"%s\"", session_state(s));
+	put_bytes(w, "ram", s->ram);
+	put(w, " caps=\"%llu\"", (unsigned long long)s->caps);
+	if (args && s->args[0]) {
+		put(w, "><args>");
+		put_escaped(w, "value", s->args);
+		put(w, "</args></session>");
+	} else {
+		put(w, "/>");
+	}
+}
+
+static void
+put_quota(struct writer *w, const char *node, uint64_t assigned, uint64_t quota, uint64_t used,
+          bool bytes, const char *requested)
+{
+	put(w, "<%s", node);
+	if (bytes) {
+		if (assigned != UINT64_MAX)
+			put_bytes(w, "assigned", assigned);
+		put_bytes(w, "quota", quota);
+		put_bytes(w, "used", used);
+		put_bytes(w, "avail", quota - used);
+	} else {
+		if (assigned != UINT64_MAX)
+			put(w, " assigned=\"%llu\"", (unsigned long long)assigned);
+		put(w, " quota=\"%llu\" used=\"%llu\" avail=\"%llu\"", (unsigned long long)quota,
+		    (unsigned long long)used, (unsigned long long)(quota - used));
+	}
+	if (requested && requested[0])
+		put_escaped(w, "requested", requested);
+	put(w, "/>");
+}
+
+static bool
+flag(const struct cn_xml_node *report, const char *name)
+{
+	bool v = false;
+
+	cn_xml_attr_bool(report, name, &v);
+	return v;
+}
+
+static void
+generate(struct init *init, const struct cn_xml_node *report, struct writer *w)
+{
+	const struct cn_xml_node *root = init_config_root(init);
+	char version[128] = "";
+	struct cn_pd_quota q;
+
+	put(w, "<state");
+	if (cn_xml_attr_str(root, "version", version, sizeof(version)) == 0)
+		put_escaped(w, "version", version);
+	put(w, ">");
+	if ((flag(report, "init_ram") || flag(report, "init_caps")) &&
+	    cn_pd_quota(init->env->pd, &q) == 0) {
+		if (flag(report, "init_ram"))
+			put_quota(w, "ram", UINT64_MAX, q.ram_quota, q.ram_used, true, NULL);
+		if (flag(report, "init_caps"))
+			put_quota(w, "caps", UINT64_MAX, q.cap_quota, q.cap_used, false, NULL);
+	}
+	for (const struct child *c = init->children; c; c = c->next) {
+		char cversion[128] = "";
+
+		put(w, "<child");
+		put_escaped(w, "name", c->name);
+		put_escaped(w, "binary", c->binary);
+		if (cn_xml_attr_str(c->start, "version", cversion, sizeof(cversion)) == 0)
+			put_escaped(w, "version", cversion);
+		if (flag(report, "ids"))
+			put(w, " id=\"%u\"", c->id);
+		if (c->exited)
+			put(w, " exited=\"%d\"", c->exit_value);
+		else if (!c->alive)
+			put(w, " state=\"incomplete\"");
+		if (c->skipped_heartbeats)
+			put(w, " skipped_heartbeats=\"%u\"", c->skipped_heartbeats);
+		put(w, ">");
+		if (!c->exited && c->pd >= 0 &&
+		    (flag(report, "child_ram") || flag(report, "child_caps")) &&
+		    cn_pd_quota(c->pd, &q) == 0) {
+			if (flag(report, "child_ram"))
+				put_quota(w, "ram", c->ram, q.ram_quota, q.ram_used, true,
+				          c->requested);
+			if (flag(report, "child_caps"))
+				put_quota(w, "caps", c->caps, q.cap_quota, q.cap_used, false, NULL);
+		}
+		for (int provided = 0; provided < 2; provided++) {
+			const char *node = provided ? "provided" : "requested";
+			bool any = false;
+
+			if (!flag(report, node))
+				continue;
+			for (const struct session *s = init->sessions; s; s = s->next) {
+				if ((provided ? s->server : s->client) != c)
+					continue;
+				if (!any)
+					put(w, "<%s>", node);
+				any = true;
+				put_session(w, s, flag(report, "session_args"));
+			}
+			if (any)
+				put(w, "</%s>", node);
+		}
+		put(w, "</child>");
+	}
+	put(w, "</state>");
+}
+
+void
+init_state_report(struct init *init)
+{
+	const struct cn_xml_node *report = cn_xml_child(init_config_root(init), "report");
+	uint64_t buffer = DEFAULT_BUFFER;
+	struct writer w;
+	int r;
+
+	if (!report) {
+		cn_report_close(init->state_report);
+		init->state_report = NULL;
+		return;
+	}
+	cn_xml_attr_u64(report, "buffer", &buffer);
+	if (init->state_report && cn_report_buffer_size(init->state_report) < buffer) {
+		cn_report_close(init->state_report);
+		init->state_report = NULL;
+	}
+	if (!init->state_report && !init->state_report_failed) {
+		r = cn_report_open(init->env, "state", buffer, &init->state_report);
+		if (r < 0) {
+			/* e.g. the top-level init, whose parent is core */
+			cn_warning(init->env, "no state report: Report session denied (%s)",
+			           cn_strerror(r));
+			init->state_report_failed = true;
+			return;
+		}
+	}
+	if (!init->state_report)
+		return;
+	w = (struct writer){.buf = cn_report_buffer(init->state_report),
+	                    .size = cn_report_buffer_size(init->state_report)};
+	generate(init, report, &w);
+	if (w.overflow) {
+		cn_warning(init->env, "state report exceeds maximum size");
+		w.len = 0;
+		w.overflow = false;
+		put(&w, "<state error=\"report buffer exceeded\"/>");
+	}
+	cn_report_submit(init->state_report, w.buf, w.len);
+}
