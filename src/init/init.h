@@ -39,8 +39,9 @@ struct session {
 	uint32_t server_id;
 	uint32_t parent_id; /* id at init's parent if routed there */
 	enum session_state state;
-	enum pending_request pending; /* what the server has yet to fetch */
-	int32_t error;                /* why it was denied */
+	enum pending_request pending;       /* what the server has yet to fetch */
+	uint64_t upgrade_ram, upgrade_caps; /* donated, not yet told to the server */
+	int32_t error;                      /* why it was denied */
 	int cap;
 	uint64_t ram, caps; /* donated by the client */
 	char service[CN_SERVICE_NAME_MAX];

@@ -591,11 +591,31 @@ upgrade_request(struct init *init, struct child *client, struct cn_rpc *rpc)
 	if (cn_args_u64(args, "ram_quota", &ram) == -EINVAL ||
 	    cn_args_u64(args, "cap_quota", &caps) == -EINVAL)
 		return CN_ERR_INVALID_ARG;
-	if (s->server || s->local)
-		return CN_ERR_DENIED; /* upgrades of child-served sessions: not yet */
+	if (s->state != SESSION_AVAILABLE)
+		return CN_ERR_DENIED;
 	r = transfer(client->pd, init->env->pd, ram, caps);
 	if (r < 0)
 		return r;
+	if (s->local) {
+		/* init's own config ROM needs nothing: init keeps it until close */
+		s->ram += ram;
+		s->caps += caps;
+		return CN_OK;
+	}
+	if (s->server) {
+		/* on to the server, which learns of it as an upgrade request */
+		r = transfer(init->env->pd, s->server->pd, ram, caps);
+		if (r < 0) {
+			transfer(init->env->pd, client->pd, ram, caps);
+			return r;
+		}
+		s->ram += ram;
+		s->caps += caps;
+		s->upgrade_ram += ram;
+		s->upgrade_caps += caps;
+		wake_server(s->server);
+		return CN_OK;
+	}
 	msg.owns_caps = false;
 	cn_msg_init(&msg, CN_PARENT_UPGRADE);
 	cn_msg_put_u32(&msg, s->parent_id);
@@ -642,6 +662,22 @@ next_request(struct init *init, struct child *server, struct cn_rpc *rpc)
 
 	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 		return CN_ERR_BAD_MESSAGE;
+	/* upgrades first, as Genode orders them */
+	for (struct session *s = init->sessions; s; s = s->next) {
+		char args[96];
+
+		if (s->server != server || (!s->upgrade_ram && !s->upgrade_caps) ||
+		    s->state != SESSION_AVAILABLE)
+			continue;
+		snprintf(args, sizeof(args), "ram_quota=%llu, cap_quota=%llu",
+		         (unsigned long long)s->upgrade_ram, (unsigned long long)s->upgrade_caps);
+		s->upgrade_ram = s->upgrade_caps = 0;
+		cn_msg_put_u32(rpc->out, CN_REQUEST_UPGRADE);
+		cn_msg_put_u32(rpc->out, s->server_id);
+		cn_msg_put_str(rpc->out, s->service);
+		cn_msg_put_str(rpc->out, args);
+		return CN_OK;
+	}
 	/* closes before creates, so a single-session server can make room */
 	for (struct session *s = init->sessions; s; s = s->next) {
 		if (s->server != server || s->pending == PENDING_NONE)
