@@ -391,6 +391,16 @@ main(int argc, char **argv)
 	r = parent_session_cap(&env, CN_ENV_PD, &env.pd);
 	if (r == 0)
 		r = parent_session_cap(&env, CN_ENV_LOG, &env.log);
+	/* the parent may have routed our LOG to a sibling that is not up yet */
+	if (r == CN_ERR_PENDING)
+		r = ensure_session_sigh(&env);
+	while (r == 0 && env.log < 0) {
+		r = cn_ep_wait_sig(env.ep, priv.session_sig);
+		if (r == 0)
+			r = parent_session_cap(&env, CN_ENV_LOG, &env.log);
+		if (r == CN_ERR_PENDING)
+			r = 0;
+	}
 	if (r < 0) {
 		fprintf(stderr, "%s: parent refused the environment sessions: %s\n", env.name,
 		        strerror(-r));

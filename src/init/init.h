@@ -100,6 +100,7 @@ struct init {
 	unsigned announced_count;
 	struct cn_report *state_report; /* <report>: the "state" Report session */
 	bool state_report_failed;
+	bool state_report_opening; /* its session is pending */
 	unsigned next_child_id;
 	int heartbeat_fd; /* timerfd of <heartbeat rate_ms>, -1 without */
 	struct cn_watch *heartbeat_watch;
@@ -114,6 +115,8 @@ void init_child_sessions_release(struct init *init, struct child *child);
 int init_parent_session(struct init *init, const char *service, const char *args, int *ret_cap,
                         uint32_t *ret_id);
 int init_parent_close(struct init *init, uint32_t id);
+/* Route and open the environment LOG session of a child. */
+int init_env_log_session(struct init *init, struct child *c);
 /* The parent signalled a change of sessions it answered "pending". */
 void init_parent_sessions_update(struct cn_env *env);
 /* Offer the services of the config's <service> nodes to our parent. */

@@ -266,8 +266,6 @@ child_resources(struct init *init, struct child *c)
 		r = cn_pd_ref_account(c->pd, init->env->pd);
 	if (r == 0)
 		r = cn_pd_transfer_quota(init->env->pd, c->pd, c->ram, c->caps);
-	if (r == 0)
-		r = init_parent_session(init, "LOG", args, &c->log, &c->log_id);
 	return r;
 }
 
@@ -361,19 +359,26 @@ fail:
 }
 
 static void
-child_start(struct init *init, struct child *c)
+child_start(struct init *init, struct child *c, bool launch)
 {
-	int r = child_resources(init, c);
+	int r = 0;
 
-	if (r == 0)
+	/* two steps, so that every new child has its PD before any child's
+	 * environment LOG session is routed to one of them */
+	if (!launch)
+		r = child_resources(init, c);
+	else if (!c->exited)
+		r = init_env_log_session(init, c);
+	if (r == 0 && launch && !c->exited)
 		r = child_spawn(init, c);
 	if (r < 0) {
-		cn_error(init->env, "%s: child creation failed: %s", c->name, strerror(-r));
+		cn_error(init->env, "%s: child creation failed: %s", c->name, cn_strerror(r));
 		c->exited = true;
 		child_teardown(c);
 		return;
 	}
-	c->alive = true;
+	if (launch && !c->exited)
+		c->alive = true;
 }
 
 /* <resource name="RAM" preserve=".."/> and name="CAP": what init keeps. */
@@ -696,7 +701,9 @@ apply_config(struct init *init)
 	}
 	*tail = fresh;
 	for (struct child *c = fresh; c; c = c->next)
-		child_start(init, c);
+		child_start(init, c, false);
+	for (struct child *c = fresh; c; c = c->next)
+		child_start(init, c, true);
 	init_announce_services(init);
 	init_state_report(init);
 }
@@ -719,7 +726,8 @@ child_restart(struct init *init, struct child *c)
 		return;
 	fresh->next = *p;
 	*p = fresh;
-	child_start(init, fresh);
+	child_start(init, fresh, false);
+	child_start(init, fresh, true);
 }
 
 /* Parse our own copy of the config ROM: children keep pointers into it. */

@@ -14,6 +14,8 @@
 
 #include "init.h"
 
+enum { ENV_LOG_RAM = 8192, ENV_LOG_CAPS = 2 };
+
 struct target {
 	struct child *server; /* NULL: init's parent */
 	char label[CN_LABEL_MAX];
@@ -136,9 +138,10 @@ rule_matches_label(const struct cn_xml_node *rule, const char *full, const char 
 	if (cn_xml_attr_str(rule, "label_last", value, sizeof(value)) == 0 &&
 	    strcmp(value, cn_label_last(full)) != 0)
 		return false;
+	/* environment sessions (no scoped label) never match these */
 	if (cn_xml_has_attr(rule, "label") || cn_xml_has_attr(rule, "label_prefix") ||
 	    cn_xml_has_attr(rule, "label_suffix"))
-		return cn_policy_matches(rule, scoped);
+		return scoped && cn_policy_matches(rule, scoped);
 	return true;
 }
 
@@ -508,10 +511,11 @@ session_cap(struct init *init, struct child *client, struct cn_rpc *rpc)
 
 	if (cn_msg_get_u32(rpc->in, &id) < 0 || cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 		return CN_ERR_BAD_MESSAGE;
-	if (id == CN_ENV_PD || id == CN_ENV_LOG) {
+	if (id == CN_ENV_PD || (id == CN_ENV_LOG && client->log >= 0)) {
 		cn_msg_put_cap(rpc->out, id == CN_ENV_PD ? client->pd : client->log);
 		return CN_OK;
 	}
+	/* otherwise the environment LOG is a session at a child server */
 	s = client_session(init, client, id);
 	if (!s)
 		return CN_ERR_NOT_FOUND;
@@ -1095,4 +1099,63 @@ init_announce_services(struct init *init)
 		}
 		snprintf(init->announced[init->announced_count++], CN_SERVICE_NAME_MAX, "%s", name);
 	}
+}
+
+/* The environment LOG session of a child, routed like its other sessions
+ * (with the child's name as label, which scoped selectors never match):
+ * at init's parent, the child gets its capability directly; at a child
+ * server, it becomes an ordinary session with client id CN_ENV_LOG that
+ * the child waits for at startup. */
+int
+init_env_log_session(struct init *init, struct child *c)
+{
+	char args[CN_ARGS_MAX], fwd[CN_ARGS_MAX];
+	struct target target;
+	struct session *s;
+	int r;
+
+	r = cn_args_set_str("", "label", c->name, args, sizeof(args));
+	if (r == 0)
+		r = route(init, c, "LOG", c->name, NULL, &target);
+	if (r == 0)
+		r = cn_args_set_str(args, "label", target.label, fwd, sizeof(fwd));
+	if (r < 0)
+		return r;
+	if (!target.server)
+		return init_parent_session(init, "LOG", fwd, &c->log, &c->log_id);
+	/* a child server is paid like for any session, from the child's quota
+	 * (Genode's price of an environment LOG session) */
+	if (cn_args_set_u64(fwd, "ram_quota", ENV_LOG_RAM, args, sizeof(args)) < 0 ||
+	    cn_args_set_u64(args, "cap_quota", ENV_LOG_CAPS, fwd, sizeof(fwd)) < 0)
+		return -ENAMETOOLONG;
+	r = transfer(c->pd, init->env->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+	if (r == 0) {
+		r = transfer(init->env->pd, target.server->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+		if (r < 0)
+			transfer(init->env->pd, c->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+	}
+	if (r < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		transfer(target.server->pd, init->env->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+		transfer(init->env->pd, c->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+		return -ENOMEM;
+	}
+	*s = (struct session){.client = c,
+	                      .client_id = CN_ENV_LOG,
+	                      .ram = ENV_LOG_RAM,
+	                      .caps = ENV_LOG_CAPS,
+	                      .server = target.server,
+	                      .server_id = ++target.server->next_server_id,
+	                      .state = SESSION_CREATE_REQUESTED,
+	                      .pending = PENDING_CREATE,
+	                      .cap = -1};
+	snprintf(s->service, sizeof(s->service), "LOG");
+	snprintf(s->args, sizeof(s->args), "%s", fwd);
+	s->next = init->sessions;
+	init->sessions = s;
+	if (target.server->announced[provided_index(target.server, "LOG")])
+		wake_server(target.server);
+	return 0;
 }

@@ -236,8 +236,14 @@ init_state_report(struct init *init)
 		cn_report_close(init->state_report);
 		init->state_report = NULL;
 	}
+	if (init->state_report_opening)
+		return; /* called again while the session is pending (the entrypoint
+		         * dispatches meanwhile): the outer call reports the latest
+		         * state once the session is there */
 	if (!init->state_report && !init->state_report_failed) {
+		init->state_report_opening = true;
 		r = cn_report_open(init->env, "state", buffer, &init->state_report);
+		init->state_report_opening = false;
 		if (r < 0) {
 			/* e.g. the top-level init, whose parent is core */
 			cn_warning(init->env, "no state report: Report session denied (%s)",
