@@ -101,6 +101,7 @@ struct init {
 	struct cn_report *state_report; /* <report>: the "state" Report session */
 	bool state_report_failed;
 	bool state_report_opening; /* its session is pending */
+	unsigned malformed_reports;
 	unsigned next_child_id;
 	int heartbeat_fd; /* timerfd of <heartbeat rate_ms>, -1 without */
 	struct cn_watch *heartbeat_watch;

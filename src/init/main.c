@@ -22,6 +22,7 @@ enum {
 	DEFAULT_PRESERVE_RAM = 320 << 10, /* what init keeps for itself, as Genode's init */
 	DEFAULT_PRESERVE_CAPS = 20,
 	MIN_CHILD_CAPS = 8, /* a component needs a few objects to start */
+	MALFORMED_REPORTS_MAX = 32,
 };
 
 /* ---- init's only mutable global state ---- */
@@ -767,6 +768,23 @@ config_changed(struct cn_env *env)
 	cn_xml_free(old); /* nothing points into it any more */
 }
 
+/* A child sent garbage to its parent object or its config ROM: the wire
+ * module dropped it; name the child, a bounded number of times. */
+static void
+malformed_request(void *data, struct cn_obj *obj, int err)
+{
+	struct init *init = data;
+	struct child *c = cn_obj_data(obj);
+
+	if (!c || init->malformed_reports >= MALFORMED_REPORTS_MAX)
+		return;
+	init->malformed_reports++;
+	cn_warning(init->env, "%s: dropped a malformed request: %s%s", c->name, cn_strerror(err),
+	           init->malformed_reports == MALFORMED_REPORTS_MAX
+	               ? " (further ones are not reported)"
+	               : "");
+}
+
 void
 cn_construct(struct cn_env *env)
 {
@@ -774,6 +792,7 @@ cn_construct(struct cn_env *env)
 	int r;
 
 	init->env = env;
+	cn_ep_set_error_handler(env->ep, malformed_request, init);
 	init->heartbeat_fd = -1;
 	r = cn_session_watch(env, init_parent_sessions_update);
 	if (r < 0)

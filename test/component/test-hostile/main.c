@@ -4,6 +4,7 @@
  */
 #include <cairn/env.h>
 #include <cairn/log.h>
+#include <cairn/parent.h>
 #include <cairn/pd.h>
 #include <cairn/rom.h>
 
@@ -54,6 +55,54 @@ send_raw(int cap, const void *data, size_t len, int fd, unsigned nfds)
 	sendmsg(cap, &mh, MSG_NOSIGNAL);
 }
 
+/* <config target="init"/>: misbehave towards init instead: garbage on the
+ * parent capability, a flood of session requests, impossible quotas. */
+static void
+hostile_to_init(struct cn_env *env)
+{
+	struct cn_msg_hdr hdr = {.code = CN_PARENT_SESSION, .len = 100};
+	struct cn_msg msg;
+	unsigned opened = 0, denied = 0;
+	int cap, r;
+
+	send_raw(env->parent, "xy", 2, -1, 0);
+	send_raw(env->parent, &hdr, sizeof(hdr), -1, 0);
+	send_raw(env->parent, &hdr, sizeof(hdr), env->parent, 8);
+	cn_log(env, "init still serves after malformed requests");
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_SESSION);
+	cn_msg_put_u32(&msg, 99999);
+	cn_msg_put_str(&msg, "LOG");
+	cn_msg_put_str(&msg, "label=\"x\", ram_quota=100G");
+	check(env, "a session with more quota than exists", cn_call(env->parent, &msg),
+	      CN_ERR_OUT_OF_RAM);
+	cn_msg_reset(&msg);
+	cn_msg_init(&msg, CN_PARENT_SESSION);
+	cn_msg_put_u32(&msg, 99998);
+	cn_msg_put_str(&msg, "LOG");
+	cn_msg_put_str(&msg, "label=\"x\" ram_quota=");
+	check(env, "malformed session arguments", cn_call(env->parent, &msg), CN_ERR_INVALID_ARG);
+	cn_msg_reset(&msg);
+
+	/* a flood of sessions: init bounds what one child may hold */
+	for (unsigned i = 0; i < 400; i++) {
+		r = cn_session_open(env, "LOG", "flood", 0, 0, NULL, &cap, NULL);
+		if (r == 0) {
+			opened++;
+			close(cap);
+		} else {
+			denied++;
+		}
+	}
+	cn_log(env, "session flood: %u opened, %u denied", opened, denied);
+	if (!denied)
+		failures++;
+	cn_log(env, "asking for all the memory there is");
+	if (cn_resource_request(env, "ram_quota=1000G", NULL) < 0)
+		failures++;
+}
+
 void
 cn_construct(struct cn_env *env)
 {
@@ -61,7 +110,18 @@ cn_construct(struct cn_env *env)
 	struct cn_msg_hdr hdr = {.code = CN_LOG_WRITE, .len = 100};
 	struct cn_msg msg;
 	struct cn_rom *rom;
+	const struct cn_xml_node *config;
 	int r, dead;
+
+	if (cn_config(env, &config) == 0 && cn_xml_attr_is(config, "target", "init")) {
+		hostile_to_init(env);
+		if (failures) {
+			cn_error(env, "test-hostile: %d checks failed", failures);
+			cn_exit(env, 1);
+		}
+		cn_log(env, "test-hostile: done");
+		cn_exit(env, 0);
+	}
 
 	/* garbage on the LOG capability: each is dropped and reported by core */
 	send_raw(env->log, "xy", 2, -1, 0);                 /* shorter than a header */
