@@ -51,6 +51,12 @@ int cn_session_upgrade(struct cn_env *env, uint32_t id, uint64_t ram_quota, uint
  * configuration grants it, and fn (may be NULL) is called then. */
 int cn_resource_request(struct cn_env *env, const char *args, void (*fn)(struct cn_env *env));
 
+/* Handle the parent's yield requests (Genode): fn is told how much RAM and
+ * how many caps the parent would like back and frees what it can; the
+ * library then answers the parent, which takes the freed quota. */
+int cn_yield_watch(struct cn_env *env,
+                   void (*fn)(struct cn_env *env, uint64_t ram_quota, uint64_t cap_quota));
+
 /* The component's config ROM, parsed (root node <config>). Opened on first
  * use; -ENOENT if there is none, -EINVAL if it does not parse (a message
  * is logged naming line and column). */

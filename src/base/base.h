@@ -15,6 +15,8 @@ struct cn_env_priv {
 	void (*session_hook)(struct cn_env *env); /* cn_session_watch */
 	struct cn_sig *resource_sig;
 	struct cn_sig *heartbeat_sig;
+	struct cn_sig *yield_sig;
+	void (*yield_fn)(struct cn_env *env, uint64_t ram_quota, uint64_t cap_quota);
 	void (*resource_fn)(struct cn_env *env); /* cn_resource_request */
 	struct cn_rom *config_rom;
 	struct cn_xml_doc *config_doc;

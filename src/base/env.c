@@ -212,6 +212,51 @@ cn_resource_request(struct cn_env *env, const char *args, void (*fn)(struct cn_e
 	return r < 0 ? r : 0;
 }
 
+static void
+yield_requested(void *data, uint32_t count)
+{
+	struct cn_env *env = data;
+	char args[CN_ARGS_MAX] = "";
+	uint64_t ram = 0, caps = 0;
+	struct cn_msg msg;
+
+	(void)count;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_YIELD_REQUEST);
+	if (cn_call(env->parent, &msg) >= 0 && cn_msg_get_str(&msg, args, sizeof(args)) == 0) {
+		cn_args_u64(args, "ram_quota", &ram);
+		cn_args_u64(args, "cap_quota", &caps);
+	}
+	cn_msg_reset(&msg);
+	if (env->priv->yield_fn)
+		env->priv->yield_fn(env, ram, caps);
+	cn_msg_init(&msg, CN_PARENT_YIELD_RESPONSE);
+	cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+}
+
+int
+cn_yield_watch(struct cn_env *env,
+               void (*fn)(struct cn_env *env, uint64_t ram_quota, uint64_t cap_quota))
+{
+	struct cn_env_priv *p = env->priv;
+	struct cn_msg msg;
+	int r;
+
+	p->yield_fn = fn;
+	if (p->yield_sig)
+		return 0;
+	r = cn_sig_create(env->ep, yield_requested, env, &p->yield_sig);
+	if (r < 0)
+		return r;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PARENT_YIELD_SIGH);
+	cn_msg_put_cap(&msg, cn_sig_cap(p->yield_sig));
+	r = cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
 void
 cn_exit(struct cn_env *env, int value)
 {

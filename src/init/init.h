@@ -78,7 +78,9 @@ struct child {
 	int requests_sigh;
 	int resource_avail_sigh;
 	int heartbeat_sigh;
-	bool heartbeat_pending; /* pinged, no answer yet */
+	int yield_sigh;
+	uint64_t yield_ram, yield_caps; /* what init asked the child to yield */
+	bool heartbeat_pending;         /* pinged, no answer yet */
 	unsigned skipped_heartbeats;
 	char requested[CN_ARGS_MAX]; /* the last resource request, "" if none */
 	uint32_t next_server_id;
@@ -128,6 +130,8 @@ void init_state_report(struct init *init);
 
 /* main.c */
 void init_child_exited(struct child *child, int value);
+/* The child answered a yield request: apply the downgrade again. */
+void init_child_yielded(struct child *child);
 const struct cn_xml_node *init_config_root(struct init *init);
 struct init *init_of(struct cn_env *env);
 

@@ -74,6 +74,9 @@ child_teardown(struct child *c)
 		close(c->resource_avail_sigh);
 	if (c->heartbeat_sigh >= 0)
 		close(c->heartbeat_sigh);
+	if (c->yield_sigh >= 0)
+		close(c->yield_sigh);
+	c->yield_sigh = -1;
 	c->session_sigh = c->requests_sigh = c->config_sigh = c->resource_avail_sigh = -1;
 	c->heartbeat_sigh = -1;
 	c->alive = false;
@@ -308,7 +311,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 	c->id = ++init->next_child_id;
 	c->pd = c->log = c->session_sigh = c->requests_sigh = -1;
 	c->config_ds.cap = -1;
-	c->config_sigh = c->resource_avail_sigh = c->heartbeat_sigh = -1;
+	c->config_sigh = c->resource_avail_sigh = c->heartbeat_sigh = c->yield_sigh = -1;
 	c->start = start;
 	if (cn_xml_attr_str(start, "name", c->name, sizeof(c->name)) < 0 || !c->name[0]) {
 		cn_warning(init->env, "missing 'name' attribute in '<start>' entry");
@@ -531,15 +534,29 @@ child_downgrade(struct init *init, struct child *c)
 	if (!less_ram && !less_caps)
 		return;
 	r = cn_pd_transfer_quota(c->pd, init->env->pd, less_ram, less_caps);
+	if (r < 0 && c->yield_sigh >= 0 && !c->yield_ram && !c->yield_caps) {
+		/* it uses its quota: ask it to give some back (Genode's yield) */
+		c->yield_ram = less_ram;
+		c->yield_caps = less_caps;
+		cn_signal_submit(c->yield_sigh, 1);
+		return;
+	}
+	c->yield_ram = c->yield_caps = 0;
 	if (r < 0) {
-		cn_warning(init->env,
-		           "%s: downgrade failed: the child uses its quota (%s); yield requests "
-		           "are not supported yet",
+		cn_warning(init->env, "%s: downgrade failed: the child uses its quota (%s)",
 		           c->name, cn_strerror(r));
 		return;
 	}
 	c->ram -= less_ram;
 	c->caps -= less_caps;
+}
+
+void
+init_child_yielded(struct child *c)
+{
+	if (!c->yield_ram && !c->yield_caps)
+		return;
+	child_downgrade(c->init, c); /* once more: now it either fits or fails */
 }
 
 /* A kept child whose configured quota grew gets the difference, as far as

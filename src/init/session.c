@@ -816,6 +816,24 @@ init_child_parent_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 		return CN_OK;
 	case CN_PARENT_SESSION_SIGH:
 		return replace_sigh(rpc, &child->session_sigh);
+	case CN_PARENT_YIELD_SIGH:
+		return replace_sigh(rpc, &child->yield_sigh);
+	case CN_PARENT_YIELD_REQUEST: {
+		char args[96];
+
+		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+			return CN_ERR_BAD_MESSAGE;
+		snprintf(args, sizeof(args), "ram_quota=%llu, cap_quota=%llu",
+		         (unsigned long long)child->yield_ram,
+		         (unsigned long long)child->yield_caps);
+		cn_msg_put_str(rpc->out, args);
+		return CN_OK;
+	}
+	case CN_PARENT_YIELD_RESPONSE:
+		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+			return CN_ERR_BAD_MESSAGE;
+		init_child_yielded(child);
+		return CN_OK;
 	case CN_PARENT_HEARTBEAT_SIGH:
 		return replace_sigh(rpc, &child->heartbeat_sigh);
 	case CN_PARENT_HEARTBEAT_RESPONSE:

@@ -263,5 +263,7 @@ init_state_report(struct init *init)
 		w.overflow = false;
 		put(&w, "<state error=\"report buffer exceeded\"/>");
 	}
-	cn_report_submit(init->state_report, w.buf, w.len);
+	r = cn_report_submit(init->state_report, w.buf, w.len);
+	if (r < 0)
+		cn_warning(init->env, "state report not submitted: %s", cn_strerror(r));
 }

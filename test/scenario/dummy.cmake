@@ -18,7 +18,6 @@ cairn_scenario_test(dummy-nodes CONFIG dummy-nodes.config
          "Error: <sleep>: attribute ms=\"soon\" is not a number"
          "Error: <log_service>: attribute verbose=\"perhaps\" is not a boolean"
          "Error: <create_log_connections>: attribute count=\"-1\" is not a number"
-         "Warning: <handle_yield_requests>: yield requests are not supported yet"
          "Error: <exit>: attribute code=\"x1\" is not an exit value"
          ".init -> dummy. still running$"
          "child \"dummy\" exited with exit value 0"

@@ -355,6 +355,29 @@ create_log_connections(const struct cn_xml_node *node)
 
 /* --- <consume_ram>, <consume_caps> -------------------------------------- */
 
+static void release_ram(void);
+static void release_caps(void);
+
+/* <handle_yield_requests/>: give back what was consumed when the parent
+ * asks, as Genode's dummy does. */
+static void
+yield(struct cn_env *env, uint64_t ram_quota, uint64_t cap_quota)
+{
+	cn_log(env, "got yield request: ram_quota=%llu cap_quota=%llu",
+	       (unsigned long long)ram_quota, (unsigned long long)cap_quota);
+	release_ram();
+	release_caps();
+}
+
+static void
+handle_yield_requests(void)
+{
+	int r = cn_yield_watch(state.env, yield);
+
+	if (r < 0)
+		cn_warning(state.env, "<handle_yield_requests>: %s", cn_strerror(r));
+}
+
 static void
 release_ram(void)
 {
@@ -548,8 +571,7 @@ run_node(const struct cn_xml_node *node)
 	else if (cn_xml_is(node, "sleep_forever"))
 		state.sleeping = true;
 	else if (cn_xml_is(node, "handle_yield_requests"))
-		cn_warning(state.env, "<handle_yield_requests>: yield requests are not supported "
-		                      "yet (init sends none), ignored");
+		handle_yield_requests();
 	else {
 		node_name(node, name, sizeof(name));
 		cn_warning(state.env, "unknown config node <%s>, ignored", name);
