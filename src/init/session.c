@@ -877,6 +877,10 @@ init_child_sessions_release(struct init *init, struct child *child)
 	for (s = init->sessions; s; s = next) {
 		next = s->next;
 		if (s->client == child) {
+			/* the child is going: what its sessions donated stays with
+			 * init (its PD's quota returns to init anyway), and nothing
+			 * may point to it once it is freed */
+			s->client = NULL;
 			close_session(init, s);
 			continue;
 		}

@@ -35,4 +35,9 @@ wait "$core" || true
 grep -q 'quota invariant violated' "$out" && fail "quota invariant violated"
 grep -q 'quota check: all .* returned to core' "$out" || fail "core did not get all quota back"
 grep -q 'child "test-rpc-client" exited with exit value 0' "$out" || fail "the client failed"
+if grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out"; then
+	grep -E -A20 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out" | head -40
+	echo "FAIL: a sanitizer report"
+	exit 1
+fi
 echo "churn: $restarts restarts, $closed sessions closed at the server, quota invariant held"

@@ -70,4 +70,9 @@ await '\[init -> viewer\] version 2: .*step="four"'
 await '\[init -> viewer\] quota: ram=1048576 '
 grep -q 'downgrade failed' "$out" && fail "the downgrade failed"
 grep -q 'quota invariant violated' "$out" && fail "quota invariant violated"
+if grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out"; then
+	grep -E -A20 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out" | head -40
+	echo "FAIL: a sanitizer report"
+	exit 1
+fi
 echo "reconfig: ok"

@@ -32,4 +32,9 @@ await 'version 2: second'
 echo exit >"$dir/new" && mv "$dir/new" "$dir/dynamic.txt"
 await 'version 3: exit'
 wait "$core"
+if grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out"; then
+	grep -E -A20 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out" | head -40
+	echo "FAIL: a sanitizer report"
+	exit 1
+fi
 echo "rom update: ok"

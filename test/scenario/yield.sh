@@ -36,4 +36,9 @@ if grep -q 'downgrade failed' "$out"; then
 	echo "FAIL: the downgrade failed after the yield"
 	exit 1
 fi
+if grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out"; then
+	grep -E -A20 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out" | head -40
+	echo "FAIL: a sanitizer report"
+	exit 1
+fi
 echo "yield: ok"
