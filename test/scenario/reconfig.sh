@@ -13,32 +13,12 @@
 #
 # usage: reconfig.sh BUILD_DIR
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-bin=$1/bin
 src=$(dirname "$0")/reconfig
-dir=$(mktemp -d)
-out=$dir/log
-trap '{ kill -9 "$core" && wait "$core"; } 2>/dev/null || true; rm -rf "$dir"' EXIT
+scenario_setup "$1"
 cp "$src/config.1" "$dir/config"
-
-"$bin/core" --rom-dir "$dir" --rom-dir "$bin" >"$out" 2>&1 &
-core=$!
-
-await() {
-	for _ in $(seq 100); do
-		grep -qE "$1" "$out" && return 0
-		sleep 0.1
-	done
-	cat "$out"
-	echo "FAIL: no line matching '$1'"
-	exit 1
-}
-
-fail() {
-	cat "$out"
-	echo "FAIL: $*"
-	exit 1
-}
+scenario_boot
 
 await '\[init -> viewer\] version 1: .*step="one"'
 await '\[init -> viewer\] quota: ram=1048576 '
@@ -70,9 +50,4 @@ await '\[init -> viewer\] version 2: .*step="four"'
 await '\[init -> viewer\] quota: ram=1048576 '
 grep -q 'downgrade failed' "$out" && fail "the downgrade failed"
 grep -q 'quota invariant violated' "$out" && fail "quota invariant violated"
-if grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out"; then
-	grep -E -A20 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$out" | head -40
-	echo "FAIL: a sanitizer report"
-	exit 1
-fi
-echo "reconfig: ok"
+scenario_done "reconfig: ok"
