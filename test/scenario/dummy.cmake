@@ -63,7 +63,7 @@ cairn_scenario_test(dummy-ram CONFIG dummy-ram.config
 
 cairn_scenario_test(dummy-ram-over CONFIG dummy-ram-over.config
   EXPECT ".init -> dummy. consume 16M bytes of memory$"
-         "Error: <consume_ram>: cannot allocate 16M bytes: out of RAM quota \\(quota [0-9]+K, [0-9]+K free\\)"
+         "Error: <consume_ram>: cannot allocate 16M bytes: out of RAM quota \\(quota [0-9]+[KM], [0-9]+[KM] free\\)"
          ".init -> dummy. consume 60 caps$"
          "Error: <consume_caps>: cannot allocate 60 caps \\(got [0-9]+\\): out of cap quota \\(quota [0-9]+, 0 free\\)"
          ".init -> dummy. still running$"

@@ -641,28 +641,6 @@ config_changed(struct cn_env *env)
 	state.running = false;
 }
 
-/*
- * Cairn's init always opens a child's environment LOG session at core,
- * where Genode's routes it like any other session. To make `<service
- * name="LOG">` routes apply to what dummy logs, it opens its own LOG
- * session through the parent (label "", which init turns into the child's
- * name) and logs through that one.
- */
-static void
-open_routed_log(struct cn_env *env)
-{
-	uint32_t id;
-	int cap, r;
-
-	r = cn_session_open(env, "LOG", "", LOG_SESSION_RAM, LOG_SESSION_CAPS, NULL, &cap, &id);
-	if (r < 0) {
-		cn_warning(env, "no LOG session through the parent (%s), using the environment's",
-		           cn_strerror(r));
-		return;
-	}
-	env->log = cap;
-}
-
 void
 cn_construct(struct cn_env *env)
 {
@@ -670,7 +648,6 @@ cn_construct(struct cn_env *env)
 	int r;
 
 	state.env = env;
-	open_routed_log(env);
 	r = cn_config(env, &root);
 	if (r == -ENOENT) {
 		cn_error(env, "no config ROM");
