@@ -438,6 +438,30 @@ check_aliases(struct init *init)
 	}
 }
 
+/* CPU priorities and affinities have no effect on Cairn (Linux schedules
+ * the processes), but their configuration is checked as Genode's init
+ * does, with its messages. */
+static void
+check_priorities(struct init *init)
+{
+	const struct cn_xml_node *root = init_config_root(init);
+	uint64_t levels = 1;
+
+	if (cn_xml_attr_u64(root, "prio_levels", &levels) == 0 && (levels & (levels - 1)) != 0)
+		cn_warning(init->env, "prio levels is not power of two, priorities are disabled");
+	cn_xml_for_each(start, root, "start")
+	{
+		char name[INIT_NAME_MAX] = "";
+
+		cn_xml_attr_str(start, "name", name, sizeof(name));
+		if (cn_xml_child(start, "affinity") && !cn_xml_child(root, "affinity-space"))
+			cn_warning(init->env,
+			           "affinity-space configuration missing, but affinity defined for "
+			           "child %s",
+			           name);
+	}
+}
+
 /* Things init itself does not act on yet: say so instead of ignoring them. */
 static void
 check_config_nodes(struct init *init)
@@ -449,7 +473,8 @@ check_config_nodes(struct init *init)
 		if (cn_xml_is(n, "parent-provides") || cn_xml_is(n, "default-route") ||
 		    cn_xml_is(n, "default") || cn_xml_is(n, "start") || cn_xml_is(n, "alias") ||
 		    cn_xml_is(n, "resource") || cn_xml_is(n, "heartbeat") ||
-		    cn_xml_is(n, "service") || cn_xml_is(n, "report"))
+		    cn_xml_is(n, "service") || cn_xml_is(n, "report") ||
+		    cn_xml_is(n, "affinity-space"))
 			continue;
 		cn_error(init->env, "unknown config element type <%.*s>", (int)n->name_len,
 		         n->name);
@@ -671,6 +696,7 @@ apply_config(struct init *init)
 
 	cn_xml_attr_bool(init_config_root(init), "verbose", &init->verbose);
 	check_config_nodes(init);
+	check_priorities(init);
 	read_preservation(init);
 	check_aliases(init);
 	configure_heartbeat(init);
