@@ -21,6 +21,7 @@ struct cn_env_priv {
 	struct cn_rom *config_rom;
 	struct cn_xml_doc *config_doc;
 	int config_err;
+	uint64_t config_hash; /* of the content cn_config parsed last */
 	struct cn_sig *config_sig;
 	void (*config_fn)(struct cn_env *env);
 	struct cn_service_table *services;

@@ -275,6 +275,17 @@ cn_exit(struct cn_env *env, int value)
 
 /* --- config ROM -------------------------------------------------------- */
 
+/* FNV-1a: tells a new version of the config from a rewrite of the old. */
+static uint64_t
+content_hash(const char *data, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)data[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static void
 config_changed(void *data, uint32_t count)
 {
@@ -284,6 +295,11 @@ config_changed(void *data, uint32_t count)
 	(void)count;
 	if (cn_rom_update(p->config_rom) < 0)
 		return;
+	/* a file rewritten with the same content is no change */
+	uint64_t hash = content_hash(cn_rom_data(p->config_rom), cn_rom_size(p->config_rom));
+	if (hash == p->config_hash)
+		return;
+	p->config_hash = hash;
 	cn_xml_free(p->config_doc);
 	p->config_doc = NULL;
 	p->config_err = 0;
@@ -336,9 +352,15 @@ cn_config_sigh(struct cn_env *env, void (*fn)(struct cn_env *env))
 	if (p->config_sig)
 		return 0;
 	r = cn_sig_create(env->ep, config_changed, env, &p->config_sig);
+	if (r == 0)
+		r = cn_rom_sigh(p->config_rom, cn_sig_cap(p->config_sig));
 	if (r < 0)
 		return r;
-	return cn_rom_sigh(p->config_rom, cn_sig_cap(p->config_sig));
+	/* a version that came before the signal was registered would go
+	 * unnoticed: look once (config_changed ignores an unchanged one) */
+	p->config_hash = content_hash(cn_rom_data(p->config_rom), cn_rom_size(p->config_rom));
+	config_changed(env, 1);
+	return 0;
 }
 
 /* --- heartbeat ------------------------------------------------------------ */

@@ -841,13 +841,14 @@ cn_construct(struct cn_env *env)
 	if (r < 0)
 		cn_warning(env, "sessions pending at the parent cannot complete: %s",
 		           cn_strerror(r));
+	r = read_config(init, &init->config);
+	if (r < 0)
+		cn_error(env, "no valid config, nothing to start (%s): waiting for a valid one",
+		         cn_strerror(r));
+	else
+		apply_config(init);
+	/* after the first apply: a change that came meanwhile is applied now */
 	r = cn_config_sigh(env, config_changed);
 	if (r < 0)
 		cn_warning(env, "config changes will not be noticed: %s", cn_strerror(r));
-	r = read_config(init, &init->config);
-	if (r < 0) {
-		cn_error(env, "no valid config, nothing to start (%s)", cn_strerror(r));
-		return;
-	}
-	apply_config(init);
 }

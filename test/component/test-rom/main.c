@@ -71,6 +71,10 @@ cn_construct(struct cn_env *env)
 	r = cn_sig_create(env->ep, changed, NULL, &state.sig);
 	if (r == 0)
 		r = cn_rom_sigh(state.rom, cn_sig_cap(state.sig));
+	/* a version that came between the open and the registration of the
+	 * signal would not be signalled: fetch once more now */
+	if (r == 0)
+		r = cn_rom_update(state.rom);
 	if (r < 0) {
 		cn_error(env, "cannot watch ROM \"%s\": %s", name, cn_strerror(r));
 		cn_exit(env, 1);
