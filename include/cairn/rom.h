@@ -6,6 +6,7 @@
 #define CAIRN_ROM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum cn_rom_op {
 	CN_ROM_DATASPACE = 1, /* -> cap ds (ro), u64 size (0, no cap: invalid/empty ROM) */
@@ -25,5 +26,12 @@ int cn_rom_update(struct cn_rom *rom);
 int cn_rom_sigh(struct cn_rom *rom, int sig_cap);
 /* The session capability (borrowed). */
 int cn_rom_cap(const struct cn_rom *rom);
+
+struct cn_rpc;
+/* Server side: answer a ROM session request. ds is the content's
+ * read-only dataspace capability (-1 while there is none: an invalid ROM),
+ * size its length in bytes; *sigh holds the session's signal (-1 if
+ * none), replaced on CN_ROM_SIGH. */
+int cn_rom_serve(struct cn_rpc *rpc, int ds, uint64_t size, int *sigh);
 
 #endif

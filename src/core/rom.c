@@ -24,7 +24,8 @@ struct rom_session;
 struct rom_module {
 	char name[ROM_NAME_MAX];
 	char path[PATH_MAX];
-	int memfd;   /* current content, sealed; -1 if not loaded or empty */
+	int memfd;   /* current content: a read-only open of a sealed memfd;
+	              * -1 if not loaded or empty */
 	size_t size; /* bytes of content */
 	bool loaded;
 	struct rom_session *sessions;
@@ -106,8 +107,16 @@ load(struct rom_module *m)
 	if (r == 0 &&
 	    fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		r = -errno;
-	if (r < 0 || !size) {
+	if (r == 0 && size) {
+		/* what clients get are dups of a read-only open */
+		int ro = core_memfd_readonly(memfd);
+		r = ro < 0 ? ro : 0;
 		close(memfd);
+		memfd = ro;
+	}
+	if (r < 0 || !size) {
+		if (memfd >= 0)
+			close(memfd);
 		memfd = -1;
 		if (r < 0)
 			return r;
@@ -246,33 +255,8 @@ static int
 rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct rom_session *s = cn_obj_data(obj);
-	struct rom_module *m = s->module;
-	int fd;
 
-	switch (rpc->opcode) {
-	case CN_ROM_DATASPACE:
-		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
-			return CN_ERR_BAD_MESSAGE;
-		if (m->memfd < 0) {
-			cn_msg_put_u64(rpc->out, 0);
-			return CN_OK;
-		}
-		fd = core_memfd_readonly(m->memfd);
-		if (fd < 0)
-			return fd;
-		cn_rpc_put_cap_owned(rpc, fd);
-		cn_msg_put_u64(rpc->out, m->size);
-		return CN_OK;
-	case CN_ROM_SIGH:
-		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
-			return CN_ERR_BAD_MESSAGE;
-		if (s->sigh >= 0)
-			close(s->sigh);
-		s->sigh = cn_msg_take_cap(rpc->in, 0);
-		return CN_OK;
-	default:
-		return CN_ERR_INVALID_OPCODE;
-	}
+	return cn_rom_serve(rpc, s->module->memfd, s->module->size, &s->sigh);
 }
 
 int

@@ -338,36 +338,17 @@ static int
 config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct child *c = cn_obj_data(obj);
-	struct cn_ds *ds = &c->config_ds;
-	int fd, r;
+	int r;
 
-	switch (rpc->opcode) {
-	case CN_ROM_DATASPACE:
-		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
-			return CN_ERR_BAD_MESSAGE;
-		if (!c->config) {
-			cn_msg_put_u64(rpc->out, 0); /* the <config> node is gone */
-			return CN_OK;
-		}
-		r = prepare_config_ds(c->init, c); /* a new version after a change */
+	/* a new version after a change is made on the next well-formed fetch */
+	if (rpc->opcode == CN_ROM_DATASPACE && c->config && cn_msg_end(rpc->in) == 0 &&
+	    !rpc->in->hdr.ncaps) {
+		r = prepare_config_ds(c->init, c);
 		if (r < 0)
 			return r;
-		fd = dup(ds->cap);
-		if (fd < 0)
-			return -errno;
-		cn_rpc_put_cap_owned(rpc, fd);
-		cn_msg_put_u64(rpc->out, c->config_len);
-		return CN_OK;
-	case CN_ROM_SIGH:
-		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
-			return CN_ERR_BAD_MESSAGE;
-		if (c->config_sigh >= 0)
-			close(c->config_sigh);
-		c->config_sigh = cn_msg_take_cap(rpc->in, 0);
-		return CN_OK;
-	default:
-		return CN_ERR_INVALID_OPCODE;
 	}
+	/* a <config> node that is gone is an invalid ROM */
+	return cn_rom_serve(rpc, c->config ? c->config_ds.cap : -1, c->config_len, &c->config_sigh);
 }
 
 /* Put the inline config into a dataspace once, then seal it read-only. */

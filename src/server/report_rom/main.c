@@ -340,33 +340,9 @@ static int
 rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct rom_session *s = cn_obj_data(obj);
-	struct module *m = s->module;
-	int fd;
 
-	switch (rpc->opcode) {
-	case CN_ROM_DATASPACE:
-		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
-			return CN_ERR_BAD_MESSAGE;
-		if (m->version.cap < 0) {
-			cn_msg_put_u64(rpc->out, 0); /* no report yet: an invalid ROM */
-			return CN_OK;
-		}
-		fd = dup(m->version.cap); /* a read-only open of a write-sealed memfd */
-		if (fd < 0)
-			return -errno;
-		cn_rpc_put_cap_owned(rpc, fd);
-		cn_msg_put_u64(rpc->out, m->length);
-		return CN_OK;
-	case CN_ROM_SIGH:
-		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
-			return CN_ERR_BAD_MESSAGE;
-		if (s->sigh >= 0)
-			close(s->sigh);
-		s->sigh = cn_msg_take_cap(rpc->in, 0);
-		return CN_OK;
-	default:
-		return CN_ERR_INVALID_OPCODE;
-	}
+	/* the version's cap is a read-only open of a write-sealed memfd */
+	return cn_rom_serve(rpc, s->module->version.cap, s->module->length, &s->sigh);
 }
 
 /* The report that policy maps the ROM label to, into buf; CN_ERR_DENIED
