@@ -26,7 +26,7 @@ enum cn_pd_op {
 	CN_PD_QUOTA,           /* -> u64 ram_quota, ram_used, cap_quota, cap_used */
 	CN_PD_ALLOC_RAM,       /* u64 size -> cap ds (rw), u64 size */
 	CN_PD_FREE_RAM,        /* cap ds */
-	CN_PD_SPAWN,           /* str binary, cap parent, cap exit sigh */
+	CN_PD_SPAWN,           /* str binary, cap parent, cap exit sigh[, cap binary ROM ds] */
 	CN_PD_EXIT_STATUS,     /* -> u32 state, i32 value, str detail */
 	CN_PD_SANDBOX,         /* cap seccomp listener (from the component itself) */
 	CN_PD_SEAL_RAM,        /* cap ds (owned by this PD) -> cap ds (ro): read-only

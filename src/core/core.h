@@ -130,6 +130,7 @@ int core_rom_init(struct core *core);
 int core_rom_add(struct core *core, const char *name, const char *path);
 int core_rom_add_dir(struct core *core, const char *dir);
 const char *core_rom_path(struct core *core, const char *name);
+const char *core_rom_path_of_ds(struct core *core, int ds, const char **ret_name);
 int core_rom_session_create(struct core *core, const char *label, struct core_head **ret);
 void core_rom_session_destroy(struct core_head *head);
 int core_rom_session_cap(struct core_head *head);

@@ -605,11 +605,21 @@ spawn(struct pd *pd, struct cn_rpc *rpc)
 	int r, sigh;
 
 	if (cn_msg_get_str(rpc->in, binary, sizeof(binary)) < 0 || cn_msg_end(rpc->in) < 0 ||
-	    rpc->in->hdr.ncaps != 2)
+	    rpc->in->hdr.ncaps < 2 || rpc->in->hdr.ncaps > 3)
 		return CN_ERR_BAD_MESSAGE;
-	path = core_rom_path(pd->core, binary);
-	if (!path)
-		return CN_ERR_NOT_FOUND;
+	if (rpc->in->hdr.ncaps == 3) {
+		/* the binary as a ROM dataspace (Genode's native_pd start): one
+		 * of our boot modules, executed from its host file */
+		const char *module;
+
+		path = core_rom_path_of_ds(pd->core, cn_msg_cap(rpc->in, 2), &module);
+		if (!path)
+			return CN_ERR_NOT_FOUND;
+	} else {
+		path = core_rom_path(pd->core, binary);
+		if (!path)
+			return CN_ERR_NOT_FOUND;
+	}
 	if (pd->state != CN_PD_NOT_STARTED)
 		return CN_ERR_DENIED;
 	sigh = cn_msg_take_cap(rpc->in, 1);

@@ -63,6 +63,26 @@ core_rom_path(struct core *core, const char *name)
 	return m ? m->path : NULL;
 }
 
+/* The module whose current content ds is (a ROM dataspace capability as
+ * handed out by a ROM session), recognised by inode like every dataspace. */
+const char *
+core_rom_path_of_ds(struct core *core, int ds, const char **ret_name)
+{
+	struct stat a, b;
+
+	if (fstat(ds, &a) < 0)
+		return NULL;
+	for (struct rom_module *m = core->roms; m; m = m->next) {
+		if (m->memfd < 0 || fstat(m->memfd, &b) < 0)
+			continue;
+		if (a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			*ret_name = m->name;
+			return m->path;
+		}
+	}
+	return NULL;
+}
+
 static int
 load(struct rom_module *m)
 {

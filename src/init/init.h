@@ -32,6 +32,14 @@ enum pending_request { PENDING_NONE, PENDING_CREATE, PENDING_CLOSE };
 
 struct child;
 
+/* Where a request was routed: the server child's id (0: init's parent)
+ * and the label it got there. Re-routing a session on reconfiguration
+ * compares against it (Genode's route-state evaluation). */
+struct route_rec {
+	unsigned server;
+	char label[CN_LABEL_MAX];
+};
+
 struct session {
 	struct child *client; /* NULL once the client is gone */
 	uint32_t client_id;
@@ -49,6 +57,9 @@ struct session {
 	struct cn_obj *local;       /* inline config ROM served by init */
 	bool for_parent;            /* requested by init's parent (<service> node) */
 	uint32_t parent_request_id; /* the parent's server id of it */
+	char label[CN_LABEL_MAX];   /* the client's whole label, as requested */
+	struct route_rec route;     /* where it went */
+	bool server_gone;           /* its server ended or withdrew the service */
 	struct session *next;       /* in init's list */
 };
 
@@ -85,6 +96,9 @@ struct child {
 	char requested[CN_ARGS_MAX]; /* the last resource request, "" if none */
 	uint32_t next_server_id;
 	bool alive, exited;
+	bool incomplete; /* an environment session had no route: not started */
+	bool restart_scheduled;
+	struct route_rec env_log_route, binary_route;
 	int exit_value;
 	unsigned id; /* per-init creation counter, restarts included */
 	struct child *next;
@@ -120,6 +134,14 @@ int init_parent_session(struct init *init, const char *service, const char *args
 int init_parent_close(struct init *init, uint32_t id);
 /* Route and open the environment LOG session of a child. */
 int init_env_log_session(struct init *init, struct child *c);
+/* Route the binary ROM of a child and fetch its dataspace (*ret_ds). */
+int init_binary_dataspace(struct init *init, struct child *c, int *ret_ds);
+/* Would a session the child holds now be routed elsewhere (or nowhere),
+ * or can an incomplete child start now? Then it must be restarted. */
+bool init_child_routes_changed(struct init *init, struct child *c);
+/* The services a child provides changed: sessions of withdrawn ones lose
+ * their server. */
+void init_child_services_withdrawn(struct init *init, struct child *c);
 /* The parent signalled a change of sessions it answered "pending". */
 void init_parent_sessions_update(struct cn_env *env);
 /* Offer the services of the config's <service> nodes to our parent. */

@@ -277,25 +277,64 @@ static int
 child_spawn(struct init *init, struct child *c)
 {
 	struct cn_msg msg;
-	int r;
+	int r, ds = -1;
 
-	r = cn_obj_create(init->env->ep, init_child_parent_dispatch, c, &c->parent);
+	r = init_binary_dataspace(init, c, &ds);
+	if (r == CN_ERR_DENIED)
+		return r; /* no route for it: the child stays incomplete */
+	if (r == 0)
+		r = cn_obj_create(init->env->ep, init_child_parent_dispatch, c, &c->parent);
 	if (r == 0)
 		r = cn_sig_create(init->env->ep, child_died, c, &c->exit_sig);
-	if (r < 0)
+	if (r < 0) {
+		if (ds >= 0)
+			close(ds);
+		if (r == CN_ERR_NOT_FOUND)
+			cn_error(init->env, "%s: binary \"%s\" is not a ROM module", c->name,
+			         c->binary);
 		return r;
+	}
 	msg.owns_caps = false;
 	cn_msg_init(&msg, CN_PD_SPAWN);
 	cn_msg_put_str(&msg, c->binary);
 	cn_msg_put_cap(&msg, cn_obj_cap(c->parent));
 	cn_msg_put_cap(&msg, cn_sig_cap(c->exit_sig));
+	cn_msg_put_cap(&msg, ds);
 	r = cn_call(c->pd, &msg);
 	cn_msg_reset(&msg);
+	close(ds);
 	if (r == CN_ERR_NOT_FOUND)
 		cn_error(init->env, "%s: binary \"%s\" is not a ROM module", c->name, c->binary);
 	else if (r < 0)
 		cn_error(init->env, "%s: cannot start: %s", c->name, strerror(-r));
 	return r < 0 ? r : 0;
+}
+
+/* The <provides> of a start node; a service that stays keeps whether the
+ * child announced it. */
+static int
+read_provides(struct init *init, struct child *c, const struct cn_xml_node *start)
+{
+	char provides[INIT_PROVIDES_MAX][CN_SERVICE_NAME_MAX];
+	bool announced[INIT_PROVIDES_MAX] = {false};
+	unsigned n = 0;
+
+	cn_xml_for_each(s, cn_xml_child(start, "provides"), "service")
+	{
+		if (n == INIT_PROVIDES_MAX ||
+		    cn_xml_attr_str(s, "name", provides[n], CN_SERVICE_NAME_MAX) < 0) {
+			cn_error(init->env, "%s: invalid <provides> entry", c->name);
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < c->provides_count; i++)
+			if (strcmp(c->provides[i], provides[n]) == 0)
+				announced[n] = c->announced[i];
+		n++;
+	}
+	memcpy(c->provides, provides, sizeof(provides));
+	memcpy(c->announced, announced, sizeof(announced));
+	c->provides_count = n;
+	return 0;
 }
 
 static struct child *
@@ -341,16 +380,8 @@ child_create(struct init *init, const struct cn_xml_node *start)
 		if (!c->config)
 			goto fail;
 	}
-	cn_xml_for_each(s, cn_xml_child(start, "provides"), "service")
-	{
-		if (c->provides_count == INIT_PROVIDES_MAX ||
-		    cn_xml_attr_str(s, "name", c->provides[c->provides_count],
-		                    CN_SERVICE_NAME_MAX) < 0) {
-			cn_error(init->env, "%s: invalid <provides> entry", c->name);
-			goto fail;
-		}
-		c->provides_count++;
-	}
+	if (read_provides(init, c, start) < 0)
+		goto fail;
 	if (init->verbose)
 		cn_log(init->env,
 		       "child \"%s\"\n  RAM quota:  %llu\n  cap quota:  %llu\n  ELF binary: %s",
@@ -375,6 +406,12 @@ child_start(struct init *init, struct child *c, bool launch)
 		r = init_env_log_session(init, c);
 	if (r == 0 && launch && !c->exited)
 		r = child_spawn(init, c);
+	if (r == CN_ERR_DENIED && launch) {
+		/* an environment session has no route (init said why): the
+		 * child waits, incomplete, for a config that gives it one */
+		c->incomplete = true;
+		return;
+	}
 	if (r < 0) {
 		cn_error(init->env, "%s: child creation failed: %s", c->name, cn_strerror(r));
 		c->exited = true;
@@ -530,6 +567,10 @@ child_update(struct init *init, struct child *c, const struct cn_xml_node *start
 	bool changed;
 
 	c->start = start;
+	/* services withdrawn from <provides> lose their sessions' clients
+	 * (restarted by the re-evaluation); new ones wait for announcement */
+	if (!c->exited && read_provides(init, c, start) == 0)
+		init_child_services_withdrawn(init, c);
 	changed = node ? !c->config || c->config_len != node->src_len ||
 	                     memcmp(c->config, node->src, node->src_len) != 0
 	               : c->config != NULL;
@@ -619,6 +660,7 @@ child_upgrade(struct init *init, struct child *c)
 /* --- heartbeats ------------------------------------------------------------ */
 
 static void child_restart(struct init *init, struct child *c);
+static void reevaluate_routes(struct init *init);
 
 /* One heartbeat period: a monitored child that did not answer the last
  * ping has skipped one; with restart_after_skipped="N" it is restarted
@@ -748,8 +790,39 @@ apply_config(struct init *init)
 		child_start(init, c, false);
 	for (struct child *c = fresh; c; c = c->next)
 		child_start(init, c, true);
+	reevaluate_routes(init);
 	init_announce_services(init);
 	init_state_report(init);
+}
+
+/*
+ * Genode's dependency fix point: a child holding a session that would now
+ * be routed elsewhere (or nowhere), or whose server went away, is
+ * restarted, and so is an incomplete one that can start now. Restarting
+ * a server ends the sessions it served, which restarts their clients in
+ * the next round.
+ */
+static void
+reevaluate_routes(struct init *init)
+{
+	enum { ROUNDS_MAX = 64 }; /* a chain of restarts as deep as that */
+
+	for (unsigned round = 0; round < ROUNDS_MAX; round++) {
+		bool any = false;
+
+		for (struct child *c = init->children; c; c = c->next) {
+			c->restart_scheduled = init_child_routes_changed(init, c);
+			any |= c->restart_scheduled;
+		}
+		if (!any)
+			return;
+		for (struct child *c = init->children, *next; c; c = next) {
+			next = c->next;
+			if (c->restart_scheduled)
+				child_restart(init, c);
+		}
+	}
+	cn_warning(init->env, "routes did not settle after %u rounds of restarts", ROUNDS_MAX);
 }
 
 /* End a child and start it anew from its start node, in its place. */

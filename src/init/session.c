@@ -176,10 +176,11 @@ target_label(const struct cn_xml_node *target, const char *full, struct target *
 	return n < 0 || (size_t)n >= sizeof(ret->label) ? -ENAMETOOLONG : 0;
 }
 
-/* 0 with *ret filled, or CN_ERR_DENIED (after logging why). */
+/* 0 with *ret filled, or CN_ERR_DENIED (after logging why, unless quiet:
+ * re-evaluating an existing route is not a request). */
 static int
-route(struct init *init, struct child *client, const char *service, const char *full,
-      const char *scoped, struct target *ret)
+route_ex(struct init *init, struct child *client, const char *service, const char *full,
+         const char *scoped, struct target *ret, bool quiet)
 {
 	const struct cn_xml_node *routes = cn_xml_child(client->start, "route");
 
@@ -224,9 +225,10 @@ route(struct init *init, struct child *client, const char *service, const char *
 					}
 				}
 				if (n > 1) {
-					cn_warning(init->env,
-					           "%s: ambiguous routes to service \"%s\"",
-					           client->name, service);
+					if (!quiet)
+						cn_warning(init->env,
+						           "%s: ambiguous routes to service \"%s\"",
+						           client->name, service);
 					return CN_ERR_DENIED;
 				}
 				if (n == 0)
@@ -240,9 +242,36 @@ route(struct init *init, struct child *client, const char *service, const char *
 		if (!any)
 			break;
 	}
-	cn_warning(init->env, "%s: no route to service \"%s\" (label=\"%s\")", client->name,
-	           service, full);
+	if (!quiet)
+		cn_warning(init->env, "%s: no route to service \"%s\" (label=\"%s\")", client->name,
+		           service, full);
 	return CN_ERR_DENIED;
+}
+
+static int
+route(struct init *init, struct child *client, const char *service, const char *full,
+      const char *scoped, struct target *ret)
+{
+	return route_ex(init, client, service, full, scoped, ret, false);
+}
+
+static void
+record_route(struct route_rec *rec, const struct target *t)
+{
+	rec->server = t->server ? t->server->id : 0;
+	snprintf(rec->label, sizeof(rec->label), "%s", t->label);
+}
+
+/* Does a request routed to rec still go there, silently re-evaluated? */
+static bool
+same_route(struct init *init, struct child *client, const char *service, const char *full,
+           const char *scoped, const struct route_rec *rec)
+{
+	struct target t;
+
+	if (route_ex(init, client, service, full, scoped, &t, true) < 0)
+		return false;
+	return (t.server ? t.server->id : 0) == rec->server && strcmp(t.label, rec->label) == 0;
 }
 
 /* --- sessions -------------------------------------------------------------- */
@@ -445,6 +474,9 @@ open_session(struct init *init, struct child *client, struct cn_rpc *rpc)
 	}
 	s->ram = ram;
 	s->caps = caps;
+	snprintf(s->label, sizeof(s->label), "%s", full);
+	snprintf(s->args, sizeof(s->args), "%s", fwd);
+	record_route(&s->route, &target);
 	if (!target.server) {
 		r = init_parent_session(init, service, fwd, &s->cap, &s->parent_id);
 		if (r == CN_ERR_PENDING) {
@@ -869,8 +901,10 @@ init_child_sessions_release(struct init *init, struct child *child)
 			continue;
 		/* its server is gone: clients of pending sessions are told, the
 		 * donation goes back to them from init (the server's PD quota
-		 * returns to init when it is closed) */
+		 * returns to init when it is closed); a client keeping an
+		 * available one is restarted by the next re-evaluation */
 		s->server = NULL;
+		s->server_gone = true;
 		s->parent_id = 0;
 		if (s->for_parent) {
 			/* our parent learns of a pending one now, of an
@@ -1124,8 +1158,51 @@ init_env_log_session(struct init *init, struct child *c)
 		r = cn_args_set_str(args, "label", target.label, fwd, sizeof(fwd));
 	if (r < 0)
 		return r;
-	if (!target.server)
-		return init_parent_session(init, "LOG", fwd, &c->log, &c->log_id);
+	record_route(&c->env_log_route, &target);
+	if (!target.server) {
+		uint32_t id;
+		int cap;
+
+		/* paid by the child as well: our parent may route it to a
+		 * server that insists on a donation */
+		if (cn_args_set_u64(fwd, "ram_quota", ENV_LOG_RAM, args, sizeof(args)) < 0 ||
+		    cn_args_set_u64(args, "cap_quota", ENV_LOG_CAPS, fwd, sizeof(fwd)) < 0)
+			return -ENAMETOOLONG;
+		r = transfer(c->pd, init->env->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+		if (r < 0)
+			return r;
+		r = init_parent_session(init, "LOG", fwd, &cap, &id);
+		if (r == 0) {
+			c->log = cap;
+			c->log_id = id;
+			return 0;
+		}
+		if (r != CN_ERR_PENDING) {
+			transfer(init->env->pd, c->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+			return r;
+		}
+		/* our parent answers later (init_parent_sessions_update), the
+		 * child waits for it at startup like for one at a sibling */
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			init_parent_close(init, id);
+			return -ENOMEM;
+		}
+		*s = (struct session){.client = c,
+		                      .client_id = CN_ENV_LOG,
+		                      .parent_id = id,
+		                      .ram = ENV_LOG_RAM,
+		                      .caps = ENV_LOG_CAPS,
+		                      .state = SESSION_CREATE_REQUESTED,
+		                      .cap = -1};
+		snprintf(s->service, sizeof(s->service), "LOG");
+		snprintf(s->args, sizeof(s->args), "%s", fwd);
+		snprintf(s->label, sizeof(s->label), "%s", c->name);
+		s->route = c->env_log_route;
+		s->next = init->sessions;
+		init->sessions = s;
+		return 0;
+	}
 	/* a child server is paid like for any session, from the child's quota
 	 * (Genode's price of an environment LOG session) */
 	if (cn_args_set_u64(fwd, "ram_quota", ENV_LOG_RAM, args, sizeof(args)) < 0 ||
@@ -1156,9 +1233,107 @@ init_env_log_session(struct init *init, struct child *c)
 	                      .cap = -1};
 	snprintf(s->service, sizeof(s->service), "LOG");
 	snprintf(s->args, sizeof(s->args), "%s", fwd);
+	snprintf(s->label, sizeof(s->label), "%s", c->name);
+	s->route = c->env_log_route;
 	s->next = init->sessions;
 	init->sessions = s;
 	if (target.server->announced[provided_index(target.server, "LOG")])
 		wake_server(target.server);
 	return 0;
+}
+
+/* The binary ROM, Genode's way: a ROM request labelled with the binary
+ * name, routed like any (so a route can rename it). From init's parent it
+ * comes as a dataspace that core recognises as one of its boot modules;
+ * the session is closed once the dataspace is ours. A binary served by a
+ * child server is not supported (core executes only its boot modules). */
+int
+init_binary_dataspace(struct init *init, struct child *c, int *ret_ds)
+{
+	char args[CN_ARGS_MAX];
+	struct target target;
+	struct cn_msg msg;
+	uint32_t id;
+	int r, cap;
+
+	r = route(init, c, "ROM", c->binary, NULL, &target);
+	if (r < 0)
+		return r;
+	record_route(&c->binary_route, &target);
+	if (target.server) {
+		cn_error(init->env, "%s: binary ROM served by child \"%s\": not supported", c->name,
+		         target.server->name);
+		return CN_ERR_DENIED;
+	}
+	r = cn_args_set_str("", "label", target.label, args, sizeof(args));
+	if (r < 0)
+		return r;
+	r = init_parent_session(init, "ROM", args, &cap, &id);
+	if (r == CN_ERR_PENDING) {
+		init_parent_close(init, id);
+		cn_error(init->env, "%s: binary ROM \"%s\" is not available yet: not supported",
+		         c->name, target.label);
+		return CN_ERR_DENIED;
+	}
+	if (r == CN_ERR_DENIED)
+		return CN_ERR_NOT_FOUND; /* our parent has no such ROM */
+	if (r < 0)
+		return r;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_ROM_DATASPACE);
+	r = cn_call(cap, &msg);
+	if (r >= 0 && msg.hdr.ncaps == 1)
+		*ret_ds = cn_msg_take_cap(&msg, 0);
+	else
+		r = r < 0 ? r : CN_ERR_NOT_FOUND; /* an empty module */
+	cn_msg_reset(&msg);
+	init_parent_close(init, id);
+	close(cap);
+	return r < 0 ? r : 0;
+}
+
+bool
+init_child_routes_changed(struct init *init, struct child *c)
+{
+	struct target t;
+
+	if (c->exited)
+		return false;
+	if (c->incomplete) {
+		/* a missing dependency became available */
+		return route_ex(init, c, "LOG", c->name, NULL, &t, true) == 0 &&
+		       route_ex(init, c, "ROM", c->binary, NULL, &t, true) == 0;
+	}
+	if (!same_route(init, c, "LOG", c->name, NULL, &c->env_log_route) ||
+	    !same_route(init, c, "ROM", c->binary, NULL, &c->binary_route))
+		return true;
+	for (struct session *s = init->sessions; s; s = s->next) {
+		size_t prefix = strlen(c->name) + strlen(CN_LABEL_SEP);
+		const char *scoped;
+
+		if (s->client != c || s->local || s->client_id < CN_ENV_FIRST_DYNAMIC)
+			continue;
+		if (s->server_gone)
+			return true;
+		if (s->state == SESSION_DENIED || s->state == SESSION_CLOSE_REQUESTED)
+			continue;
+		scoped = strlen(s->label) >= prefix ? s->label + prefix : "";
+		if (!same_route(init, c, s->service, s->label, scoped, &s->route))
+			return true;
+	}
+	/* the environment LOG at a server that went away */
+	for (struct session *s = init->sessions; s; s = s->next)
+		if (s->client == c && s->client_id == CN_ENV_LOG && s->server_gone)
+			return true;
+	return false;
+}
+
+void
+init_child_services_withdrawn(struct init *init, struct child *c)
+{
+	for (struct session *s = init->sessions; s; s = s->next) {
+		if (s->server != c || s->for_parent || provided_index(c, s->service) >= 0)
+			continue;
+		s->server_gone = true; /* its client is restarted, which closes it */
+	}
 }

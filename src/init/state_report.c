@@ -122,6 +122,14 @@ put_session(struct writer *w, const struct session *s, bool args)
 }
 
 static void
+put_env_session(struct writer *w, const char *service, const char *label)
+{
+	put(w, "<session service=\"%s\"", service);
+	put_escaped(w, "label", label);
+	put(w, " state=\"CAP_HANDED_OUT\"/>");
+}
+
+static void
 put_quota(struct writer *w, const char *node, uint64_t assigned, uint64_t quota, uint64_t used,
           bool bytes, const char *requested)
 {
@@ -202,6 +210,15 @@ generate(struct init *init, const struct cn_xml_node *report, struct writer *w)
 
 			if (!flag(report, node))
 				continue;
+			/* the environment sessions init holds at its parent for it */
+			if (!provided && (c->pd >= 0 || c->log >= 0)) {
+				put(w, "<%s>", node);
+				any = true;
+				if (c->pd >= 0)
+					put_env_session(w, "PD", c->name);
+				if (c->log >= 0)
+					put_env_session(w, "LOG", c->name);
+			}
 			for (const struct session *s = init->sessions; s; s = s->next) {
 				if ((provided ? s->server : s->client) != c)
 					continue;

@@ -21,12 +21,12 @@ cp "$src/config.1" "$dir/config"
 scenario_boot
 
 await '\[init -> viewer\] version 1: .*step="one"'
-await '\[init -> viewer\] quota: ram=1048576 '
+await '\[init -> viewer\] quota: ram=1040384 '
 timer=$(pgrep -P "$core" -x timer) || fail "no timer process"
 
 cp "$src/config.2" "$dir/new" && mv "$dir/new" "$dir/config"
 await '\[init -> viewer\] version 2: .*step="two"'
-await '\[init -> viewer\] quota: ram=2097152 '
+await '\[init -> viewer\] quota: ram=2088960 '
 await '\[init -> late\] Test done\.'
 for _ in $(seq 50); do
 	kill -0 "$timer" 2>/dev/null || break
@@ -42,12 +42,12 @@ grep -q 'step="three"' "$out" && fail "a broken config was applied"
 sed '/<start name="broken"/d' "$src/config.3" >"$dir/new" && mv "$dir/new" "$dir/config"
 await '\[init -> viewer\] version 1: .*step="three"'
 grep -c 'Test done' "$out" | grep -qx 1 || fail "the unchanged child was restarted"
-await '\[init -> viewer\] quota: ram=2097152 '
+await '\[init -> viewer\] quota: ram=2088960 '
 
 sed -e '/<start name="broken"/d' -e 's/ram="2M"/ram="1M"/' -e 's/step="three"/step="four"/' \
 	"$src/config.3" >"$dir/new" && mv "$dir/new" "$dir/config"
 await '\[init -> viewer\] version 2: .*step="four"'
-await '\[init -> viewer\] quota: ram=1048576 '
+await '\[init -> viewer\] quota: ram=1040384 '
 grep -q 'downgrade failed' "$out" && fail "the downgrade failed"
 grep -q 'quota invariant violated' "$out" && fail "quota invariant violated"
 scenario_done "reconfig: ok"

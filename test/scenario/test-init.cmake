@@ -1,0 +1,22 @@
+# The init conformance suite: Genode's test-init step groups (reference
+# section 4.4), one scenario per group. Each test-init/NAME.steps is put
+# into the runtime test-init/runtime.config.in; test-init
+# (test/component/test-init) runs the steps against an init under test
+# and exits with 0 after the last one. A step that does not come true
+# leaves it waiting until the timeout, after it said which step it waits
+# for. Included by CMakeLists.txt.
+
+file(GLOB test_init_groups CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test-init/*.steps)
+foreach(steps_file IN LISTS test_init_groups)
+  cmake_path(GET steps_file STEM group)
+  file(READ ${steps_file} STEPS)
+  set(STEPS_FILE test/scenario/test-init/${group}.steps)
+  set(scenario ${CMAKE_CURRENT_BINARY_DIR}/test-init/${group}.config)
+  configure_file(${CMAKE_CURRENT_SOURCE_DIR}/test-init/runtime.config.in ${scenario} @ONLY)
+  cairn_scenario_test(test-init-${group} CONFIG ${scenario} TIMEOUT 60
+    EXPECT "test-init. test-init: all steps done"
+           "child \"test-init\" exited with exit value 0"
+    FAIL "child \"test-init\" exited with exit value [1-9-]"
+         "child \"init\" exited" "test-init. ..31mError: " "child creation failed"
+         "is not a ROM module" ${fail_always})
+endforeach()
