@@ -31,3 +31,28 @@ cairn_scenario_test(terminal_crosslink-bad CONFIG terminal_crosslink-bad.config 
          "child \"test-terminal_crosslink\" exited with exit value 0"
   FAIL "test-terminal_crosslink. .*Error" "exited with exit value [1-9-]"
        "no route to service" "killed" ${fail_always})
+
+# log_terminal: lines split at newlines, an overlong line in pieces of
+# 1023 bytes, output longer than the I/O buffer, the last line flushed on close
+cairn_scenario_test(log_terminal CONFIG log_terminal.config TIMEOUT 20
+  EXPECT "test-log_terminal. no input, no size, write beyond the I/O buffer refused"
+         "log_terminal. Hello from test-log_terminal$"
+         "log_terminal. a line in pieces$"
+         "log_terminal. three$" "log_terminal. lines$" "log_terminal. at once$"
+         "log_terminal. x{1023}$" "log_terminal. x{477}$"
+         "log_terminal. nulbyte$"
+         "log_terminal. line 0000$" "log_terminal. line 0409$" "log_terminal. line 0410$"
+         "log_terminal. line 0499$"
+         "test-log_terminal. closing the session with a line pending"
+         "log_terminal. last words without newline$"
+  FAIL "Error" "exited with exit value [1-9-]" "no route to service" "killed"
+       ${fail_always})
+
+# terminal_log: a LOG client's lines, labelled, through a Terminal
+cairn_scenario_test(terminal_log CONFIG terminal_log.config TIMEOUT 20
+  EXPECT ".init -> log_terminal. .test-log. hex range: +.0e00,1680\\)"
+         ".init -> log_terminal. .test-log -> log. 1\\.\\.\\.\\.2"
+         ".init -> log_terminal. .test-log. third line"
+         ".init -> log_terminal. .test-log. Test done\\."
+         "child \"test-log\" exited with exit value 0"
+  FAIL "Error" "Warning" ${fail_always})
