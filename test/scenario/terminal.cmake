@@ -15,6 +15,17 @@ cairn_scenario_test(terminal_crosslink CONFIG terminal_crosslink.config TIMEOUT 
   FAIL "Error" "Warning" "exited with exit value [1-9-]" "no route to service" "killed"
        ${fail_always})
 
+# the same with one component per end; the writer retries while the
+# buffer is full
+cairn_scenario_test(terminal_crosslink-two CONFIG terminal_crosslink-two.config TIMEOUT 20
+  EXPECT "\\[init -> server\\] Server received: Hello from client\\.$"
+         "\\[init -> client\\] Client received: Hello from server, too\\.$"
+         "\\[init -> client\\] Long message test"
+         "\\[init -> server\\] Test succeeded"
+         "child \"server\" exited with exit value 0"
+  FAIL "Error" "Warning" "exited with exit value [1-9-]" "no route to service" "killed"
+       ${fail_always})
+
 cairn_scenario_test(terminal_crosslink-bad CONFIG terminal_crosslink-bad.config TIMEOUT 20
   EXPECT "terminal_crosslink. .*Warning: denying session for 'test-terminal_crosslink -> third': both ends are connected already"
          "test-terminal_crosslink. third client denied as expected"

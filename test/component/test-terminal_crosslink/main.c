@@ -9,7 +9,9 @@
  *              drained it; ends with "Test succeeded";
  *   bad-input  a third client is denied, a write beyond the I/O buffer and
  *              malformed requests are refused, too small a donation is
- *              denied, a freed end can be taken again.
+ *              denied, a freed end can be taken again;
+ *   client, server  one end each, for two components that run Genode's
+ *              client and server threads as processes of their own.
  */
 #include <cairn/env.h>
 #include <cairn/log.h>
@@ -218,6 +220,81 @@ exchange(void)
 	cn_log(state.env, "Test succeeded");
 }
 
+/* --- one end per component -------------------------------------------------- */
+
+enum {
+	RETRY_PAUSE_NS = 1000 * 1000, /* between writes into a full buffer */
+	RETRY_MAX = 5000,             /* pauses before the buffer counts as stuck */
+};
+
+/* Write all of data, retrying while the partner's buffer is full: Genode's
+ * _write_all spins, we pause between tries (there is no signal for room). */
+static void
+write_all(struct end *end, const char *data, size_t len)
+{
+	unsigned tries = 0;
+
+	for (size_t sent = 0; sent < len;) {
+		sent += write_some(end, data + sent, len - sent);
+		if (sent == len)
+			break;
+		if (++tries > RETRY_MAX)
+			fail("%s: the buffer stayed full", end->name);
+		nanosleep(&(struct timespec){.tv_nsec = RETRY_PAUSE_NS}, NULL);
+	}
+}
+
+/* Read len bytes, waiting for the read-avail signal whenever there is
+ * nothing to read. */
+static void
+read_all(struct end *end, char *buf, size_t len)
+{
+	for (size_t received = 0; received < len;) {
+		uint64_t seen = cn_sig_delivered(end->read_avail);
+
+		received += read_some(end, buf + received, len - received);
+		if (received < len && !signalled_since(end, seen))
+			fail("%s: no read-avail signal", end->name);
+	}
+}
+
+/* Genode's Client::entry, in a component of its own. */
+static void
+client_end(void)
+{
+	open_end(&state.client);
+	cn_log(state.env, "Short message test");
+	write_all(&state.client, client_text, sizeof(client_text));
+	read_all(&state.client, state.read_buffer, sizeof(server_text));
+	cn_log(state.env, "Client received: %s", state.read_buffer);
+	if (strcmp(state.read_buffer, server_text) != 0)
+		fail("Received data is not as expected");
+	cn_log(state.env, "Long message test");
+	memset(state.test_data, 5, sizeof(state.test_data));
+	write_all(&state.client, state.test_data, sizeof(state.test_data));
+	/* what is still buffered stays readable after we closed */
+	close_end(&state.client);
+}
+
+/* Genode's Server::entry, in a component of its own. */
+static void
+server_end(void)
+{
+	open_end(&state.server);
+	read_all(&state.server, state.read_buffer, sizeof(client_text));
+	cn_log(state.env, "Server received: %s", state.read_buffer);
+	if (strcmp(state.read_buffer, client_text) != 0)
+		fail("Received data is not as expected");
+	write_all(&state.server, server_text, sizeof(server_text));
+	memset(state.read_buffer, 0, sizeof(state.read_buffer));
+	read_all(&state.server, state.read_buffer, TEST_DATA_SIZE);
+	for (size_t i = 0; i < TEST_DATA_SIZE; i++)
+		if (state.read_buffer[i] != 5)
+			fail("Received data is not as expected");
+	close_end(&state.server);
+	cn_log(state.env, "Test succeeded");
+}
+
 /* --- bad input ------------------------------------------------------------- */
 
 /* A raw request on a session: opcode, then the given u64 arguments,
@@ -326,6 +403,10 @@ cn_construct(struct cn_env *env)
 		exchange();
 	else if (strcmp(mode, "bad-input") == 0)
 		bad_input();
+	else if (strcmp(mode, "client") == 0)
+		client_end();
+	else if (strcmp(mode, "server") == 0)
+		server_end();
 	else
 		fail("config: unknown mode \"%s\"", mode);
 	cn_log(env, "test-terminal_crosslink: %s: done", mode);
