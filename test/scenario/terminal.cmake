@@ -67,3 +67,10 @@ cairn_scenario_test(terminal_log CONFIG terminal_log.config TIMEOUT 20
          ".init -> log_terminal. .test-log. Test done\\."
          "child \"test-log\" exited with exit value 0"
   FAIL "Error" "Warning" ${fail_always})
+
+# terminal_log on a full terminal: lines are dropped (and said so), the
+# client finishes
+cairn_scenario_test(terminal_log-full CONFIG terminal_log-full.config TIMEOUT 20
+  EXPECT "terminal_log. .*Warning: terminal does not take the output: full, dropping log lines"
+         "child \"test-log\" exited with exit value 0"
+  FAIL "Error" "exited with exit value [1-9-]" ${fail_always})
