@@ -1,6 +1,7 @@
 # Terminal servers: terminal_crosslink with Genode's test-terminal_crosslink
-# and its bad-input mode; log_terminal with test-log_terminal; terminal_log
-# in front of log_terminal. Included by CMakeLists.txt here, which defines
+# (one component, two components, bad input); log_terminal with
+# test-log_terminal; terminal_log in front of log_terminal and of a full
+# terminal_crosslink. Included by CMakeLists.txt here, which defines
 # cairn_scenario_test and fail_always.
 
 cairn_scenario_test(terminal_crosslink CONFIG terminal_crosslink.config TIMEOUT 20
