@@ -5,6 +5,7 @@
 #define CAIRN_BASE_PRIVATE_H
 
 #include <cairn/env.h>
+#include <cairn/pd.h>
 
 struct cn_rom;
 struct cn_service_table;
@@ -27,6 +28,12 @@ struct cn_env_priv {
 	struct cn_service_table *services;
 	uint64_t reported_errors; /* bit per errno already reported */
 };
+
+/* Call op on a session (no arguments), which answers with a writable
+ * dataspace and its u64 size (Report, Terminal); check min_size <= size
+ * <= max_size and attach it. */
+int cn_session_buffer_attach(int session_cap, int32_t op, uint64_t min_size, uint64_t max_size,
+                             struct cn_ds *ret_ds);
 
 /* Install the seccomp filter and hand its listener to core (sandbox.c). */
 int cn_sandbox_enter(struct cn_env *env);

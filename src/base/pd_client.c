@@ -5,7 +5,10 @@
 #include <cairn/wire.h>
 
 #include <sys/mman.h>
+#include <stdint.h>
 #include <unistd.h>
+
+#include "base.h"
 
 int
 cn_pd_ref_account(int pd, int ref_pd)
@@ -154,4 +157,36 @@ cn_ds_release(struct cn_ds *ds)
 	if (ds->cap >= 0)
 		close(ds->cap);
 	ds->cap = -1;
+}
+
+int
+cn_session_buffer_attach(int session_cap, int32_t op, uint64_t min_size, uint64_t max_size,
+                         struct cn_ds *ret_ds)
+{
+	struct cn_msg msg;
+	struct cn_ds ds = {.cap = -1, .fd = -1};
+	uint64_t size;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, op);
+	r = cn_call(session_cap, &msg);
+	if (r >= 0) {
+		if (cn_msg_get_u64(&msg, &size) < 0 || cn_msg_end(&msg) < 0 || msg.hdr.ncaps != 1 ||
+		    size < min_size || size > max_size || size > SIZE_MAX) {
+			r = CN_ERR_BAD_MESSAGE;
+		} else {
+			ds.cap = cn_msg_take_cap(&msg, 0);
+			ds.size = (size_t)size;
+			ds.writeable = 1;
+			r = cn_ds_attach(&ds);
+		}
+	}
+	cn_msg_reset(&msg);
+	if (r < 0) {
+		cn_ds_release(&ds);
+		return r;
+	}
+	*ret_ds = ds;
+	return 0;
 }

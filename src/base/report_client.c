@@ -10,44 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base.h"
+
 struct cn_report {
 	struct cn_env *env;
 	int cap;
 	uint32_t id;
 	struct cn_ds ds; /* the buffer, attached writable */
 };
-
-/* Fetch and attach the buffer; at least min_size bytes. */
-static int
-attach_buffer(struct cn_report *report, size_t min_size)
-{
-	struct cn_msg msg;
-	struct cn_ds ds = {.cap = -1};
-	uint64_t size;
-	int r;
-
-	msg.owns_caps = false;
-	cn_msg_init(&msg, CN_REPORT_DATASPACE);
-	r = cn_call(report->cap, &msg);
-	if (r >= 0) {
-		if (cn_msg_get_u64(&msg, &size) < 0 || cn_msg_end(&msg) < 0 || msg.hdr.ncaps != 1 ||
-		    size < min_size || size > SIZE_MAX) {
-			r = CN_ERR_BAD_MESSAGE;
-		} else {
-			ds.cap = cn_msg_take_cap(&msg, 0);
-			ds.size = (size_t)size;
-			ds.writeable = 1;
-			r = cn_ds_attach(&ds);
-		}
-	}
-	cn_msg_reset(&msg);
-	if (r < 0) {
-		cn_ds_release(&ds);
-		return r;
-	}
-	report->ds = ds;
-	return 0;
-}
 
 int
 cn_report_open(struct cn_env *env, const char *label, size_t buffer_size,
@@ -68,7 +38,8 @@ cn_report_open(struct cn_env *env, const char *label, size_t buffer_size,
 	r = cn_session_open(env, "Report", label ? label : "", cn_report_session_ram(buffer_size),
 	                    CN_REPORT_SESSION_CAPS, args, &report->cap, &report->id);
 	if (r == 0) {
-		r = attach_buffer(report, buffer_size);
+		r = cn_session_buffer_attach(report->cap, CN_REPORT_DATASPACE, buffer_size,
+		                             SIZE_MAX, &report->ds);
 		if (r < 0) {
 			cn_session_close(env, report->id);
 			close(report->cap);
