@@ -115,6 +115,11 @@ struct init {
 	char announced[INIT_PROVIDES_MAX][CN_SERVICE_NAME_MAX]; /* to our parent */
 	unsigned announced_count;
 	struct cn_report *state_report; /* <report>: the "state" Report session */
+	int report_timer;               /* timerfd of delayed and periodic reports */
+	struct cn_watch *report_watch;
+	bool report_timer_armed;
+	uint64_t report_due_ms;  /* when it fires, CLOCK_MONOTONIC */
+	uint64_t last_report_ms; /* CLOCK_MONOTONIC */
 	bool state_report_failed;
 	bool state_report_opening; /* its session is pending */
 	unsigned malformed_reports;
@@ -147,8 +152,13 @@ void init_parent_sessions_update(struct cn_env *env);
 /* Offer the services of the config's <service> nodes to our parent. */
 void init_announce_services(struct init *init);
 
-/* state_report.c: write the <state> report if <report> is configured */
+/* state_report.c: write the <state> report if <report> is configured,
+ * at once (for what a manager must learn quickly: exits, resource
+ * requests, reconfigurations), or within <report delay_ms> (session state
+ * changes, coalesced). With child_ram or child_caps, a report is also
+ * written every max(1 s, delay_ms) to sample the children's quotas. */
 void init_state_report(struct init *init);
+void init_state_report_later(struct init *init);
 
 /* main.c */
 void init_child_exited(struct child *child, int value);

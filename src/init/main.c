@@ -563,14 +563,20 @@ child_free(struct child *c)
 static void
 child_update(struct init *init, struct child *c, const struct cn_xml_node *start)
 {
-	const struct cn_xml_node *node = cn_xml_child(start, "config");
+	const struct cn_xml_node *node;
 	bool changed;
 
 	c->start = start;
+	/* a new binary name is re-routed by the re-evaluation, which restarts
+	 * the child only if its ROM request now goes elsewhere */
+	node = cn_xml_child(start, "binary");
+	if (!node || cn_xml_attr_str(node, "name", c->binary, sizeof(c->binary)) < 0)
+		snprintf(c->binary, sizeof(c->binary), "%s", c->name);
 	/* services withdrawn from <provides> lose their sessions' clients
 	 * (restarted by the re-evaluation); new ones wait for announcement */
 	if (!c->exited && read_provides(init, c, start) == 0)
 		init_child_services_withdrawn(init, c);
+	node = cn_xml_child(start, "config");
 	changed = node ? !c->config || c->config_len != node->src_len ||
 	                     memcmp(c->config, node->src, node->src_len) != 0
 	               : c->config != NULL;
@@ -910,6 +916,7 @@ cn_construct(struct cn_env *env)
 	init->env = env;
 	cn_ep_set_error_handler(env->ep, malformed_request, init);
 	init->heartbeat_fd = -1;
+	init->report_timer = -1;
 	r = cn_session_watch(env, init_parent_sessions_update);
 	if (r < 0)
 		cn_warning(env, "sessions pending at the parent cannot complete: %s",

@@ -454,6 +454,8 @@ open_session(struct init *init, struct child *client, struct cn_rpc *rpc)
 			return r;
 		}
 		s->state = SESSION_AVAILABLE;
+		snprintf(s->label, sizeof(s->label), "%s", full);
+		cn_args_set_str("", "label", full, s->args, sizeof(s->args));
 		s->next = init->sessions;
 		init->sessions = s;
 		cn_msg_put_cap(rpc->out, cn_obj_cap(s->local));
@@ -812,15 +814,38 @@ replace_sigh(struct cn_rpc *rpc, int *sigh)
 	return CN_OK;
 }
 
+static int child_request(struct child *child, struct cn_rpc *rpc);
+
 int
 init_child_parent_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct child *child = cn_obj_data(obj);
-	struct init *init = child->init;
-	int32_t value;
+	int r;
 
 	if (child->exited)
 		return CN_ERR_DENIED;
+	r = child_request(child, rpc);
+	/* sessions may have changed state: the report follows within delay_ms */
+	switch (rpc->opcode) {
+	case CN_PARENT_SESSION:
+	case CN_PARENT_CLOSE:
+	case CN_PARENT_UPGRADE:
+	case CN_PARENT_SESSION_RESPONSE:
+	case CN_PARENT_DELIVER_SESSION:
+		init_state_report_later(child->init);
+		break;
+	default:
+		break;
+	}
+	return r;
+}
+
+static int
+child_request(struct child *child, struct cn_rpc *rpc)
+{
+	struct init *init = child->init;
+	int32_t value;
+
 	switch (rpc->opcode) {
 	case CN_PARENT_EXIT:
 		if (cn_msg_get_i32(rpc->in, &value) < 0 || cn_msg_end(rpc->in) < 0)

@@ -9,10 +9,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "init.h"
 
-enum { DEFAULT_BUFFER = 4096 };
+enum {
+	DEFAULT_BUFFER = 4096,
+	DEFAULT_DELAY_MS = 100, /* Genode's default <report delay_ms> */
+	SAMPLE_MS_MIN = 1000,   /* quota sampling at most once a second */
+};
 
 struct writer {
 	char *buf;
@@ -235,6 +243,85 @@ generate(struct init *init, const struct cn_xml_node *report, struct writer *w)
 	put(w, "</state>");
 }
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+report_timer_fired(void *data, uint32_t events)
+{
+	struct init *init = data;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(init->report_timer, &expirations, sizeof(expirations)) < 0)
+		return;
+	init->report_timer_armed = false;
+	init_state_report(init);
+}
+
+static void
+arm_report_timer(struct init *init, uint64_t ms)
+{
+	struct itimerspec its = {.it_value = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000}};
+
+	if (init->report_timer < 0) {
+		init->report_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (init->report_timer < 0 ||
+		    cn_ep_watch(init->env->ep, init->report_timer, EPOLLIN, report_timer_fired,
+		                init, &init->report_watch) < 0) {
+			cn_warning(init->env, "delayed state reports are written at once: %s",
+			           strerror(errno));
+			if (init->report_timer >= 0)
+				close(init->report_timer);
+			init->report_timer = -1;
+			return;
+		}
+	}
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1; /* zero would disarm it */
+	if (timerfd_settime(init->report_timer, 0, &its, NULL) == 0) {
+		init->report_timer_armed = true;
+		init->report_due_ms = now_ms() + ms;
+	}
+}
+
+static uint64_t
+delay_ms(const struct cn_xml_node *report)
+{
+	uint64_t delay = DEFAULT_DELAY_MS;
+
+	cn_xml_attr_u64(report, "delay_ms", &delay);
+	return delay;
+}
+
+void
+init_state_report_later(struct init *init)
+{
+	const struct cn_xml_node *report = cn_xml_child(init_config_root(init), "report");
+	uint64_t delay, since;
+
+	if (!report)
+		return;
+	delay = delay_ms(report);
+	since = now_ms() - init->last_report_ms;
+	if (since >= delay) {
+		init_state_report(init);
+		return;
+	}
+	/* armed already for this or sooner (a sampling period may be later) */
+	if (init->report_timer_armed && init->report_due_ms <= now_ms() + (delay - since))
+		return;
+	arm_report_timer(init, delay - since);
+	if (init->report_timer < 0)
+		init_state_report(init); /* no timer: at once rather than never */
+}
+
 void
 init_state_report(struct init *init)
 {
@@ -283,4 +370,11 @@ init_state_report(struct init *init)
 	r = cn_report_submit(init->state_report, w.buf, w.len);
 	if (r < 0)
 		cn_warning(init->env, "state report not submitted: %s", cn_strerror(r));
+	init->last_report_ms = now_ms();
+	/* sample the children's quotas periodically */
+	if (flag(report, "child_ram") || flag(report, "child_caps")) {
+		uint64_t period = delay_ms(report);
+
+		arm_report_timer(init, period > SAMPLE_MS_MIN ? period : SAMPLE_MS_MIN);
+	}
 }
