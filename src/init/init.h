@@ -137,6 +137,9 @@ void init_child_sessions_release(struct init *init, struct child *child);
 int init_parent_session(struct init *init, const char *service, const char *args, int *ret_cap,
                         uint32_t *ret_id);
 int init_parent_close(struct init *init, uint32_t id);
+/* The sealed dataspace of a child's inline config (made once per version,
+ * from init's quota). */
+int init_config_ds_prepare(struct init *init, struct child *c);
 /* Route and open the environment LOG session of a child. */
 int init_env_log_session(struct init *init, struct child *c);
 /* Route the binary ROM of a child and fetch its dataspace (*ret_ds). */
@@ -159,6 +162,8 @@ void init_announce_services(struct init *init);
  * written every max(1 s, delay_ms) to sample the children's quotas. */
 void init_state_report(struct init *init);
 void init_state_report_later(struct init *init);
+/* Open the Report session before children take init's quota. */
+void init_state_report_prepare(struct init *init);
 
 /* main.c */
 void init_child_exited(struct child *child, int value);

@@ -215,7 +215,11 @@ available_quota(struct init *init, uint64_t *ret_ram, uint64_t *ret_caps)
 	cn_pd_quota(init->env->pd, &q);
 	ram = q.ram_quota - q.ram_used;
 	caps = q.cap_quota - q.cap_used;
-	*ret_ram = ram > init->preserve_ram ? ram - init->preserve_ram : 0;
+	/* init keeps what it preserves plus a page for its own bookkeeping
+	 * (an inline config ROM, a session's meta data), so that a child
+	 * saturating the quota leaves init more than the preserved amount */
+	*ret_ram =
+	    ram > init->preserve_ram + CN_PAGE_SIZE ? ram - init->preserve_ram - CN_PAGE_SIZE : 0;
 	*ret_caps = caps > init->preserve_caps ? caps - init->preserve_caps : 0;
 }
 
@@ -400,9 +404,13 @@ child_start(struct init *init, struct child *c, bool launch)
 
 	/* two steps, so that every new child has its PD before any child's
 	 * environment LOG session is routed to one of them */
-	if (!launch)
-		r = child_resources(init, c);
-	else if (!c->exited)
+	if (!launch) {
+		/* init's own part first, so the child's quota leaves it intact */
+		if (c->config)
+			r = init_config_ds_prepare(init, c);
+		if (r == 0)
+			r = child_resources(init, c);
+	} else if (!c->exited)
 		r = init_env_log_session(init, c);
 	if (r == 0 && launch && !c->exited)
 		r = child_spawn(init, c);
@@ -748,6 +756,7 @@ apply_config(struct init *init)
 	read_preservation(init);
 	check_aliases(init);
 	configure_heartbeat(init);
+	init_state_report_prepare(init);
 
 	for (struct child **p = &init->children; *p;) {
 		struct child *c = *p;

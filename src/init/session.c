@@ -360,8 +360,6 @@ wake_client(struct child *client)
 		cn_signal_submit(client->session_sigh, 1);
 }
 
-static int prepare_config_ds(struct init *init, struct child *c);
-
 /* The inline config ROM, served by init itself. */
 static int
 config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
@@ -372,7 +370,7 @@ config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	/* a new version after a change is made on the next well-formed fetch */
 	if (rpc->opcode == CN_ROM_DATASPACE && c->config && cn_msg_end(rpc->in) == 0 &&
 	    !rpc->in->hdr.ncaps) {
-		r = prepare_config_ds(c->init, c);
+		r = init_config_ds_prepare(c->init, c);
 		if (r < 0)
 			return r;
 	}
@@ -381,8 +379,8 @@ config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 }
 
 /* Put the inline config into a dataspace once, then seal it read-only. */
-static int
-prepare_config_ds(struct init *init, struct child *c)
+int
+init_config_ds_prepare(struct init *init, struct child *c)
 {
 	struct cn_ds *ds = &c->config_ds;
 	int r;
@@ -446,7 +444,7 @@ open_session(struct init *init, struct child *client, struct cn_rpc *rpc)
 	/* the inline config ROM is served by init itself */
 	if (strcmp(service, "ROM") == 0 && strcmp(cn_label_last(full), "config") == 0 &&
 	    client->config) {
-		r = prepare_config_ds(init, client);
+		r = init_config_ds_prepare(init, client);
 		if (r == 0)
 			r = cn_obj_create(init->env->ep, config_rom_dispatch, client, &s->local);
 		if (r < 0) {

@@ -154,8 +154,17 @@ put_quota(struct writer *w, const char *node, uint64_t assigned, uint64_t quota,
 		put(w, " quota=\"%llu\" used=\"%llu\" avail=\"%llu\"", (unsigned long long)quota,
 		    (unsigned long long)used, (unsigned long long)(quota - used));
 	}
-	if (requested && requested[0])
-		put_escaped(w, "requested", requested);
+	/* the amount the child's resource request asks for, if any */
+	if (requested && requested[0]) {
+		uint64_t v;
+
+		if (cn_args_u64(requested, bytes ? "ram_quota" : "cap_quota", &v) == 0) {
+			if (bytes)
+				put_bytes(w, "requested", v);
+			else
+				put(w, " requested=\"%llu\"", (unsigned long long)v);
+		}
+	}
 	put(w, "/>");
 }
 
@@ -210,7 +219,8 @@ generate(struct init *init, const struct cn_xml_node *report, struct writer *w)
 				put_quota(w, "ram", c->ram, q.ram_quota, q.ram_used, true,
 				          c->requested);
 			if (flag(report, "child_caps"))
-				put_quota(w, "caps", c->caps, q.cap_quota, q.cap_used, false, NULL);
+				put_quota(w, "caps", c->caps, q.cap_quota, q.cap_used, false,
+				          c->requested);
 		}
 		for (int provided = 0; provided < 2; provided++) {
 			const char *node = provided ? "provided" : "requested";
@@ -322,28 +332,24 @@ init_state_report_later(struct init *init)
 		init_state_report(init); /* no timer: at once rather than never */
 }
 
-void
-init_state_report(struct init *init)
+/* Open (or re-open with a new buffer size) the Report session; done
+ * before children are started, so that its donation does not come out
+ * of what init preserves (as Genode's init recreates its reporter first). */
+static bool
+state_report_session(struct init *init, const struct cn_xml_node *report)
 {
-	const struct cn_xml_node *report = cn_xml_child(init_config_root(init), "report");
 	uint64_t buffer = DEFAULT_BUFFER;
-	struct writer w;
 	int r;
 
-	if (!report) {
-		cn_report_close(init->state_report);
-		init->state_report = NULL;
-		return;
-	}
 	cn_xml_attr_u64(report, "buffer", &buffer);
 	if (init->state_report && cn_report_buffer_size(init->state_report) < buffer) {
 		cn_report_close(init->state_report);
 		init->state_report = NULL;
 	}
 	if (init->state_report_opening)
-		return; /* called again while the session is pending (the entrypoint
-		         * dispatches meanwhile): the outer call reports the latest
-		         * state once the session is there */
+		return false; /* called again while the session is pending (the
+		               * entrypoint dispatches meanwhile): the outer call
+		               * reports the latest state once the session is there */
 	if (!init->state_report && !init->state_report_failed) {
 		init->state_report_opening = true;
 		r = cn_report_open(init->env, "state", buffer, &init->state_report);
@@ -353,10 +359,34 @@ init_state_report(struct init *init)
 			cn_warning(init->env, "no state report: Report session denied (%s)",
 			           cn_strerror(r));
 			init->state_report_failed = true;
-			return;
+			return false;
 		}
 	}
-	if (!init->state_report)
+	return init->state_report != NULL;
+}
+
+void
+init_state_report_prepare(struct init *init)
+{
+	const struct cn_xml_node *report = cn_xml_child(init_config_root(init), "report");
+
+	if (report)
+		state_report_session(init, report);
+}
+
+void
+init_state_report(struct init *init)
+{
+	const struct cn_xml_node *report = cn_xml_child(init_config_root(init), "report");
+	struct writer w;
+	int r;
+
+	if (!report) {
+		cn_report_close(init->state_report);
+		init->state_report = NULL;
+		return;
+	}
+	if (!state_report_session(init, report))
 		return;
 	w = (struct writer){.buf = cn_report_buffer(init->state_report),
 	                    .size = cn_report_buffer_size(init->state_report)};

@@ -72,6 +72,7 @@ static struct {
 	unsigned connection_count;
 
 	/* <consume_ram> and <consume_caps> */
+	bool resources_granted; /* our resource request was answered */
 	struct cn_ds ram;
 	uint64_t ram_amount;
 	struct cn_ds caps[CONSUME_CAPS_MAX];
@@ -363,7 +364,8 @@ static void release_caps(void);
 static void
 yield(struct cn_env *env, uint64_t ram_quota, uint64_t cap_quota)
 {
-	cn_log(env, "got yield request: ram_quota=%llu cap_quota=%llu",
+	cn_log(env, "got yield request"); /* Genode's line, which tests match */
+	cn_log(env, "yield request asks for ram_quota=%llu cap_quota=%llu",
 	       (unsigned long long)ram_quota, (unsigned long long)cap_quota);
 	release_ram();
 	release_caps();
@@ -417,6 +419,37 @@ quota_error(const char *node, const char *what, int err)
 }
 
 static void
+resources_granted(struct cn_env *env)
+{
+	(void)env;
+	state.resources_granted = true;
+}
+
+/* Allocate from our PD; when the quota is exhausted, ask the parent for
+ * what is missing and wait until it grants it (Genode's expanding PD
+ * session: the component blocks in its resource request). */
+static int
+alloc_or_request(size_t size, struct cn_ds *ds, const char *request)
+{
+	int r;
+
+	for (;;) {
+		r = cn_pd_alloc_ram(state.env->pd, size, ds);
+		if (r != CN_ERR_OUT_OF_RAM && r != CN_ERR_OUT_OF_CAPS)
+			return r;
+		state.resources_granted = false;
+		r = cn_resource_request(state.env, request, resources_granted);
+		if (r < 0)
+			return r;
+		while (!state.resources_granted) {
+			r = cn_ep_dispatch(state.env->ep, -1);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+static void
 consume_ram(const struct cn_xml_node *node)
 {
 	char num[32], what[64];
@@ -429,7 +462,8 @@ consume_ram(const struct cn_xml_node *node)
 	release_ram();
 	format_bytes(amount, num, sizeof(num));
 	cn_log(state.env, "consume %s bytes of memory", num);
-	r = cn_pd_alloc_ram(state.env->pd, (size_t)amount, &state.ram);
+	snprintf(what, sizeof(what), "ram_quota=%" PRIu64, amount);
+	r = alloc_or_request((size_t)amount, &state.ram, what);
 	if (r < 0) {
 		snprintf(what, sizeof(what), "%s bytes", num);
 		quota_error("consume_ram", what, r);
@@ -474,7 +508,9 @@ consume_caps(const struct cn_xml_node *node)
 	release_caps();
 	cn_log(state.env, "consume %" PRIu64 " caps", amount);
 	while (got < amount / CN_PD_DS_CAP_COST) {
-		r = cn_pd_alloc_ram(state.env->pd, CN_PAGE_SIZE, &state.caps[got]);
+		snprintf(what, sizeof(what), "cap_quota=%" PRIu64,
+		         amount - got * CN_PD_DS_CAP_COST);
+		r = alloc_or_request(CN_PAGE_SIZE, &state.caps[got], what);
 		if (r < 0)
 			break;
 		got++;
