@@ -5,6 +5,7 @@
 #ifndef CAIRN_ROM_H
 #define CAIRN_ROM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ int cn_rom_open(struct cn_env *env, const char *name, struct cn_rom **ret_rom);
 void cn_rom_close(struct cn_rom *rom);
 const char *cn_rom_data(const struct cn_rom *rom);
 size_t cn_rom_size(const struct cn_rom *rom);
+/* Whether the ROM has content (a dataspace) at all; an invalid ROM (no
+ * module yet, or removed) reads as empty. */
+bool cn_rom_valid(const struct cn_rom *rom);
 /* Fetch the current version (after a signal). */
 int cn_rom_update(struct cn_rom *rom);
 int cn_rom_sigh(struct cn_rom *rom, int sig_cap);
@@ -33,5 +37,9 @@ struct cn_rpc;
  * size its length in bytes; *sigh holds the session's signal (-1 if
  * none), replaced on CN_ROM_SIGH. */
 int cn_rom_serve(struct cn_rpc *rpc, int ds, uint64_t size, int *sigh);
+/* Server side: tell a session's handler (*sigh, -1 if none) that a new
+ * version is available. A handler that nobody receives any more is
+ * closed and forgotten (*sigh becomes -1) until the client sets a new one. */
+void cn_rom_notify(int *sigh);
 
 #endif

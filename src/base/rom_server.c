@@ -37,3 +37,12 @@ cn_rom_serve(struct cn_rpc *rpc, int ds, uint64_t size, int *sigh)
 		return CN_ERR_INVALID_OPCODE;
 	}
 }
+
+void
+cn_rom_notify(int *sigh)
+{
+	if (*sigh >= 0 && cn_signal_submit(*sigh, 1) == CN_ERR_DEAD_OBJECT) {
+		close(*sigh);
+		*sigh = -1;
+	}
+}
