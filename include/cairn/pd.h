@@ -70,6 +70,10 @@ int cn_pd_free_ram(int pd, struct cn_ds *ds);
 /* Make a dataspace of this PD read-only for good (detach it first); its
  * cap becomes a read-only one. */
 int cn_pd_seal_ram(int pd, struct cn_ds *ds);
+/* A new dataspace of this PD holding a copy of len bytes of data (len > 0),
+ * sealed read-only (not attached): content for readers, e.g. a ROM
+ * version. Nothing is left allocated on failure. */
+int cn_pd_alloc_sealed(int pd, const void *data, size_t len, struct cn_ds *ret);
 
 /* mmap the dataspace; read-only if not writeable. */
 int cn_ds_attach(struct cn_ds *ds);

@@ -42,4 +42,29 @@ int cn_rom_serve(struct cn_rpc *rpc, int ds, uint64_t size, int *sigh);
  * closed and forgotten (*sigh becomes -1) until the client sets a new one. */
 void cn_rom_notify(int *sigh);
 
+/*
+ * Server side: the bookkeeping every ROM session needs, for servers that
+ * keep their sessions in a list: the session's object (dispatched by fn,
+ * cn_obj_data() is the cn_rom_session), its signal handler, and data for
+ * the server.
+ */
+struct cn_rom_session {
+	struct cn_obj *obj;
+	int sigh; /* -1 if none */
+	void *data;
+	struct cn_rom_session *next;
+};
+struct cn_ep;
+struct cn_session_request;
+/* Check the request's donation against the minimum (CN_ERR_INSUFFICIENT_RAM
+ * or _CAPS), create the session and add it to *list. */
+int cn_rom_session_create(struct cn_ep *ep, const struct cn_session_request *req, uint64_t ram_min,
+                          uint64_t caps_min, int (*fn)(struct cn_obj *obj, struct cn_rpc *rpc),
+                          void *data, struct cn_rom_session **list,
+                          struct cn_rom_session **ret_session);
+/* Remove the session from *list and free it (NULL is ok). */
+void cn_rom_session_destroy(struct cn_rom_session **list, struct cn_rom_session *s);
+/* cn_rom_notify() for every session of the list. */
+void cn_rom_sessions_notify(struct cn_rom_session *list);
+
 #endif

@@ -52,6 +52,9 @@ void cn_xml_gen_node(struct cn_xml_gen *g, const struct cn_xml_node *node, unsig
  * of each sub node (max_depth levels). */
 void cn_xml_gen_content(struct cn_xml_gen *g, const struct cn_xml_node *node, unsigned max_depth);
 
+/* Whether name is acceptable as a node or attribute name. */
+bool cn_xml_gen_valid_name(const char *name, size_t len);
+
 /* The document (NUL-terminated, owned by g) and its length, or the first
  * error; -EINVAL while a node is open or if there is none. */
 int cn_xml_gen_finish(struct cn_xml_gen *g, const char **ret_text, size_t *ret_len);

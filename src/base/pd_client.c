@@ -5,6 +5,7 @@
 #include <cairn/wire.h>
 
 #include <sys/mman.h>
+#include <string.h>
 #include <unistd.h>
 
 int
@@ -120,6 +121,30 @@ cn_pd_seal_ram(int pd, struct cn_ds *ds)
 	}
 	cn_msg_reset(&msg);
 	return r < 0 ? r : 0;
+}
+
+int
+cn_pd_alloc_sealed(int pd, const void *data, size_t len, struct cn_ds *ret)
+{
+	struct cn_ds ds = {.cap = -1, .fd = -1};
+	int r;
+
+	if (len == 0 || !data || !ret)
+		return -EINVAL;
+	r = cn_pd_alloc_ram(pd, len, &ds);
+	if (r < 0)
+		return r;
+	r = cn_ds_attach(&ds);
+	if (r == 0) {
+		memcpy(ds.addr, data, len);
+		r = cn_pd_seal_ram(pd, &ds); /* detaches */
+	}
+	if (r < 0) {
+		cn_pd_free_ram(pd, &ds);
+		return r;
+	}
+	*ret = ds;
+	return 0;
 }
 
 int

@@ -4,6 +4,9 @@
  */
 #include <cairn/ep.h>
 #include <cairn/rom.h>
+#include <cairn/service.h>
+
+#include <stdlib.h>
 
 #include <unistd.h>
 
@@ -45,4 +48,56 @@ cn_rom_notify(int *sigh)
 		close(*sigh);
 		*sigh = -1;
 	}
+}
+
+int
+cn_rom_session_create(struct cn_ep *ep, const struct cn_session_request *req, uint64_t ram_min,
+                      uint64_t caps_min, int (*fn)(struct cn_obj *obj, struct cn_rpc *rpc),
+                      void *data, struct cn_rom_session **list, struct cn_rom_session **ret_session)
+{
+	struct cn_rom_session *s;
+
+	if (!ep || !req || !fn || !list || !ret_session)
+		return -EINVAL;
+	if (req->ram_quota < ram_min)
+		return CN_ERR_INSUFFICIENT_RAM;
+	if (req->cap_quota < caps_min)
+		return CN_ERR_INSUFFICIENT_CAPS;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return CN_ERR_INSUFFICIENT_RAM;
+	if (cn_obj_create(ep, fn, s, &s->obj) < 0) {
+		free(s);
+		return CN_ERR_INSUFFICIENT_CAPS;
+	}
+	s->sigh = -1;
+	s->data = data;
+	s->next = *list;
+	*list = s;
+	*ret_session = s;
+	return 0;
+}
+
+void
+cn_rom_session_destroy(struct cn_rom_session **list, struct cn_rom_session *s)
+{
+	if (!s)
+		return;
+	for (struct cn_rom_session **p = list; *p; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	}
+	if (s->sigh >= 0)
+		close(s->sigh);
+	cn_obj_destroy(s->obj);
+	free(s);
+}
+
+void
+cn_rom_sessions_notify(struct cn_rom_session *list)
+{
+	for (struct cn_rom_session *s = list; s; s = s->next)
+		cn_rom_notify(&s->sigh);
 }

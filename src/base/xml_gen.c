@@ -29,8 +29,8 @@ cn_xml_gen_free(struct cn_xml_gen *g)
 	g->len = g->cap = 0;
 }
 
-static bool
-valid_name(const char *name, size_t len)
+bool
+cn_xml_gen_valid_name(const char *name, size_t len)
 {
 	if (len == 0 || len > GEN_NAME_MAX)
 		return false;
@@ -108,7 +108,7 @@ cn_xml_gen_open(struct cn_xml_gen *g, const char *name, size_t name_len)
 {
 	if (g->err)
 		return;
-	if (!valid_name(name, name_len) || (g->depth == 0 && g->len)) {
+	if (!cn_xml_gen_valid_name(name, name_len) || (g->depth == 0 && g->len)) {
 		g->err = -EINVAL; /* a second root, or not a name */
 		return;
 	}
@@ -183,7 +183,7 @@ put_attr(struct cn_xml_gen *g, const char *name, size_t name_len, const char *va
 
 	if (g->err)
 		return;
-	if (g->depth == 0 || !valid_name(name, name_len)) {
+	if (g->depth == 0 || !cn_xml_gen_valid_name(name, name_len)) {
 		g->err = -EINVAL;
 		return;
 	}

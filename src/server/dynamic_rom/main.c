@@ -57,16 +57,15 @@ struct rom {
 	bool loops; /* has a sleep: without one the timeline plays once */
 };
 
-struct session {
-	struct cn_obj *obj;
+/* The timeline of one ROM session (its cn_rom_session's data). */
+struct timeline {
+	struct cn_rom_session *session;
 	const struct rom *rom;
 	unsigned next;              /* index of the next step to execute */
 	const struct step *content; /* the step whose content is shown, NULL: none */
-	int sigh;
 	bool sleeping;
 	bool done;        /* a timeline without sleep played once */
 	uint64_t wake_us; /* timer time at which the sleep ends */
-	struct session *next_session;
 };
 
 /* The component's only mutable state. */
@@ -77,24 +76,15 @@ static struct {
 	bool verbose;
 	struct cn_timer *timer;
 	struct cn_sig *timer_sig;
-	struct session *sessions;
-	int config_errors; /* found while reading the config */
+	struct cn_rom_session *sessions; /* data: struct timeline */
+	int config_errors;               /* found while reading the config */
 } state;
 
 /* --- config -------------------------------------------------------------- */
 
-__attribute__((format(printf, 2, 3))) static void
-config_error(const struct cn_xml_node *node, const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	cn_error(state.env, "config:%u:%u: %s", node->line, node->column, text);
-	state.config_errors++;
-}
+/* An error about the config: named with its place, and counted. */
+#define config_error(node, ...)                                                                    \
+	(cn_config_error(state.env, (node), __VA_ARGS__), state.config_errors++)
 
 /* The text of an <inline> node without sub node, without surrounding
  * blanks (Genode's dynamic_rom hands out nothing for it; older versions
@@ -115,31 +105,16 @@ inline_text(const struct cn_xml_node *node, const char **ret_text, size_t *ret_l
 	*ret_len = len;
 }
 
-/* Copy text into a fresh dataspace and seal it. An empty text becomes one
- * NUL byte: the module is valid but empty, as Genode's zero-filled one. */
+/* The content as a sealed dataspace. An empty text becomes one NUL byte:
+ * the module is valid but empty, as Genode's zero-filled one. */
 static int
 content_create(const char *text, size_t len, struct step *step)
 {
-	struct cn_ds ds = {.cap = -1};
-	size_t size = len ? len : 1;
-	int r;
+	int r = cn_pd_alloc_sealed(state.env->pd, len ? text : "", len ? len : 1, &step->content);
 
-	r = cn_pd_alloc_ram(state.env->pd, size, &ds);
-	if (r == 0) {
-		r = cn_ds_attach(&ds);
-		if (r == 0) {
-			memset(ds.addr, 0, size);
-			memcpy(ds.addr, text, len);
-			r = cn_pd_seal_ram(state.env->pd, &ds); /* detaches */
-		}
-		if (r < 0)
-			cn_pd_free_ram(state.env->pd, &ds);
-	}
-	if (r < 0)
-		return r;
-	step->content = ds;
-	step->length = size;
-	return 0;
+	if (r == 0)
+		step->length = len ? len : 1;
+	return r;
 }
 
 static void
@@ -296,7 +271,7 @@ verbose_log(const struct rom *rom, const char *fmt, ...)
 
 /* Execute steps until a sleep (or, without one, to the end once). */
 static void
-play(struct session *s, uint64_t now_us)
+play(struct timeline *s, uint64_t now_us)
 {
 	const struct rom *rom = s->rom;
 
@@ -310,7 +285,7 @@ play(struct session *s, uint64_t now_us)
 		switch (step->type) {
 		case STEP_INLINE:
 			s->content = step;
-			cn_rom_notify(&s->sigh);
+			cn_rom_notify(&s->session->sigh);
 			if (step->has_description)
 				verbose_log(rom, "change (%s)", step->description);
 			else
@@ -318,7 +293,7 @@ play(struct session *s, uint64_t now_us)
 			break;
 		case STEP_EMPTY:
 			s->content = NULL;
-			cn_rom_notify(&s->sigh);
+			cn_rom_notify(&s->session->sigh);
 			verbose_log(rom, "remove");
 			break;
 		case STEP_SLEEP:
@@ -337,9 +312,12 @@ program_timer(uint64_t now_us)
 	uint64_t earliest = UINT64_MAX;
 	int r;
 
-	for (struct session *s = state.sessions; s; s = s->next_session)
-		if (s->sleeping && s->wake_us < earliest)
-			earliest = s->wake_us;
+	for (struct cn_rom_session *s = state.sessions; s; s = s->next) {
+		struct timeline *t = s->data;
+
+		if (t->sleeping && t->wake_us < earliest)
+			earliest = t->wake_us;
+	}
 	if (earliest == UINT64_MAX)
 		return;
 	r = cn_timer_trigger_once(state.timer, earliest > now_us ? earliest - now_us : 0);
@@ -354,9 +332,12 @@ timer_fired(void *data, uint32_t count)
 
 	(void)data;
 	(void)count;
-	for (struct session *s = state.sessions; s; s = s->next_session)
-		if (s->sleeping && s->wake_us <= now)
-			play(s, now);
+	for (struct cn_rom_session *s = state.sessions; s; s = s->next) {
+		struct timeline *t = s->data;
+
+		if (t->sleeping && t->wake_us <= now)
+			play(t, now);
+	}
 	program_timer(now);
 }
 
@@ -365,8 +346,8 @@ timer_fired(void *data, uint32_t count)
 static int
 rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
-	struct session *s = cn_obj_data(obj);
-	const struct step *c = s->content;
+	struct cn_rom_session *s = cn_obj_data(obj);
+	const struct step *c = ((struct timeline *)s->data)->content;
 
 	return cn_rom_serve(rpc, c ? c->content.cap : -1, c ? c->length : 0, &s->sigh);
 }
@@ -384,32 +365,30 @@ static int
 rom_create(void *data, const struct cn_session_request *req, void **ret_session, int *ret_cap)
 {
 	const struct rom *rom = rom_find(cn_label_last(req->label));
-	struct session *s;
+	struct cn_rom_session *s;
+	struct timeline *t;
 	uint64_t now;
+	int r;
 
 	(void)data;
 	if (!rom) {
 		cn_error(state.env, "ROM module lookup of '%s' failed", req->label);
 		return CN_ERR_DENIED;
 	}
-	if (req->ram_quota < ROM_SESSION_RAM)
+	t = calloc(1, sizeof(*t));
+	if (!t)
 		return CN_ERR_INSUFFICIENT_RAM;
-	if (req->cap_quota < ROM_SESSION_CAPS)
-		return CN_ERR_INSUFFICIENT_CAPS;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return CN_ERR_INSUFFICIENT_RAM;
-	if (cn_obj_create(state.env->ep, rom_dispatch, s, &s->obj) < 0) {
-		free(s);
-		return CN_ERR_INSUFFICIENT_CAPS;
+	r = cn_rom_session_create(state.env->ep, req, ROM_SESSION_RAM, ROM_SESSION_CAPS,
+	                          rom_dispatch, t, &state.sessions, &s);
+	if (r < 0) {
+		free(t);
+		return r;
 	}
-	s->rom = rom;
-	s->sigh = -1;
-	s->next_session = state.sessions;
-	state.sessions = s;
+	t->session = s;
+	t->rom = rom;
 	/* the first steps run at once, at session creation, as in Genode */
 	now = cn_timer_elapsed_us(state.timer);
-	play(s, now);
+	play(t, now);
 	program_timer(now);
 	*ret_session = s;
 	*ret_cap = cn_obj_cap(s->obj);
@@ -419,19 +398,11 @@ rom_create(void *data, const struct cn_session_request *req, void **ret_session,
 static void
 rom_close(void *data, void *session)
 {
-	struct session *s = session;
+	struct cn_rom_session *s = session;
 
 	(void)data;
-	for (struct session **p = &state.sessions; *p; p = &(*p)->next_session) {
-		if (*p == s) {
-			*p = s->next_session;
-			break;
-		}
-	}
-	if (s->sigh >= 0)
-		close(s->sigh);
-	cn_obj_destroy(s->obj);
-	free(s);
+	free(s->data);
+	cn_rom_session_destroy(&state.sessions, s);
 }
 
 static const struct cn_service_ops rom_service = {

@@ -1,0 +1,60 @@
+# rom_filter (src/server/rom_filter) with dynamic_rom and rom_logger.
+# Included by CMakeLists.txt here, which defines cairn_scenario_test and
+# fail_always.
+
+# Genode's test-rom_filter (os/recipes/pkg/test-rom_filter) at 400 ms
+# instead of 1 s steps: the same four generated versions, in order
+cairn_scenario_test(rom_filter CONFIG rom_filter.config TIMEOUT 20
+  EXPECT ".init -> rom_logger. ROM 'generated':$"
+         ".init -> rom_logger.   <config color=\"transparent\">$"
+         ".init -> rom_logger.   	<fallback/>$" ".init -> rom_logger.   </config>$"
+         ".init -> dynamic_rom. xray: change \\(disable X-ray mode\\)$"
+         ".init -> rom_logger. ROM 'generated':$"
+         ".init -> rom_logger.   <config color=\"transparent\">$"
+         ".init -> rom_logger.   	<fallback/>$" ".init -> rom_logger.   </config>$"
+         ".init -> dynamic_rom. xray: change \\(enable X-ray mode\\)$"
+         ".init -> rom_logger. ROM 'generated':$"
+         ".init -> rom_logger.   <config color=\"yellow\">$"
+         ".init -> rom_logger.   	<xray_enabled/>$" ".init -> rom_logger.   </config>$"
+         ".init -> dynamic_rom. xray: change \\(leave X-ray mode undefined\\)$"
+         ".init -> rom_logger. ROM 'generated':$"
+         ".init -> rom_logger.   <config message=\"system locked\" color=\"transparent\">$"
+         ".init -> rom_logger.   	<fallback/>$" ".init -> rom_logger.   </config>$"
+         ".init -> dynamic_rom. xray: change \\(finished\\)$"
+  FAIL "Error: " "Warning" "exited with exit value" ${fail_always})
+
+# bad input: each error of a malformed config named with its place and the
+# config refused (exit value 2); Genode's line for an <output> without node
+cairn_scenario_test(rom_filter-bad CONFIG rom_filter-bad.config TIMEOUT 20
+  EXPECT ".init -> bad. .*Error: config:3:4: input 'a' declared twice"
+         ".init -> bad. .*Error: config:4:4: <input> lacks a valid 'name' attribute"
+         ".init -> bad. .*Error: config:5:21: <node> lacks a valid 'type' attribute"
+         ".init -> bad. .*Error: config:6:21: <node> of an input path leads nowhere"
+         ".init -> bad. .*Error: config:7:21: unknown input path node <child>"
+         ".init -> bad. .*Error: config:9:5: <attribute> refers to the unknown input 'nosuch'"
+         ".init -> bad. .*Error: config:10:5: <attribute> lacks a valid 'name' attribute"
+         ".init -> bad. .*Error: config:11:5: <attribute> needs a 'value' or an 'input'"
+         ".init -> bad. .*Error: config:12:5: <attribute>: 'bad name' is not a valid XML name"
+         ".init -> bad. .*Error: config:13:5: <node> lacks a valid 'type' attribute"
+         ".init -> bad. .*Error: config:14:5: <if> lacks a <has_value> condition"
+         ".init -> bad. .*Error: config:15:10: <has_value> refers to the unknown input 'other'"
+         ".init -> bad. .*Error: config:16:5: <input> refers to the unknown input 'unknown'"
+         ".init -> bad. .*Error: config:17:5: unknown node <whatever> in the output"
+         ".init -> bad. .*Error: config rejected: 14 errors"
+         ".init. child \"bad\" exited with exit value 2"
+  FAIL "killed" ${fail_always})
+cairn_scenario_test(rom_filter-no-output-node CONFIG rom_filter-bad.config TIMEOUT 20
+  EXPECT ".init -> no-output-node. .*Error: config:1:10: missing 'node' attribute in '<output>' node"
+         ".init. child \"no-output-node\" exited with exit value 2"
+  FAIL "killed" ${fail_always})
+# an input ROM that is no XML, one that cannot be opened: named, and the
+# output uses the defaults
+cairn_scenario_test(rom_filter-bad-inputs CONFIG rom_filter-bad.config TIMEOUT 20
+  EXPECT ".init -> robust. .*Warning: input ROM 'garbage' is not valid XML: 1:1: "
+         ".init -> robust. .*Error: input ROM 'missing' unavailable: denied"
+         ".init -> robust. .*Warning: could not obtain input value for input missing"
+         ".init -> rom_logger. ROM 'result':$"
+         ".init -> rom_logger.   <result garbage=\"fallback\">$"
+         ".init -> rom_logger.   	<fixed v=\"a &amp. b\"/>$"
+         ".init -> rom_logger.   </result>$"
+  FAIL "killed" "robust. .*config" "child \"robust\" exited" ${fail_always})
