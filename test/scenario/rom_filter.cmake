@@ -58,3 +58,9 @@ cairn_scenario_test(rom_filter-bad-inputs CONFIG rom_filter-bad.config TIMEOUT 2
          ".init -> rom_logger.   	<fixed v=\"a &amp. b\"/>$"
          ".init -> rom_logger.   </result>$"
   FAIL "killed" "robust. .*config" "child \"robust\" exited" ${fail_always})
+
+# changes at run time: an input ROM rewritten, the config rewritten, a
+# malformed config refused while the previous one keeps serving
+add_test(NAME scenario_rom_filter-reconfig
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/rom_filter-reconfig.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(scenario_rom_filter-reconfig PROPERTIES LABELS scenario TIMEOUT 60)
