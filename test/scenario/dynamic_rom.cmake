@@ -38,3 +38,10 @@ cairn_scenario_test(dynamic_rom-unknown CONFIG dynamic_rom-bad.config TIMEOUT 20
   EXPECT ".init -> good. .*Error: ROM module lookup of 'rom_logger -> unknown' failed"
          ".init -> rom_logger. .*Error: cannot open ROM 'unknown': denied"
   FAIL "killed" ${fail_always})
+# rom_logger names what is wrong with its config
+cairn_scenario_test(rom_logger-no-name CONFIG dynamic_rom-bad.config TIMEOUT 20
+  EXPECT ".init -> no-name. .*Warning: could not determine ROM name from config"
+  FAIL "killed" ${fail_always})
+cairn_scenario_test(rom_logger-bad-format CONFIG dynamic_rom-bad.config TIMEOUT 20
+  EXPECT ".init -> bad-format. .*Error: unknown format specified by '<config rom=\"known\" format=\"binary\"/>'"
+  FAIL "killed" "ROM 'known'" ${fail_always})
