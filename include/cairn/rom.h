@@ -57,11 +57,13 @@ struct cn_rom_session {
 struct cn_ep;
 struct cn_session_request;
 /* Check the request's donation against the minimum (CN_ERR_INSUFFICIENT_RAM
- * or _CAPS), create the session and add it to *list. */
+ * or _CAPS), create the session and add it to *list. The results are
+ * what a cn_service_ops create callback returns: the cn_rom_session and
+ * its capability (borrowed). */
 int cn_rom_session_create(struct cn_ep *ep, const struct cn_session_request *req, uint64_t ram_min,
                           uint64_t caps_min, int (*fn)(struct cn_obj *obj, struct cn_rpc *rpc),
-                          void *data, struct cn_rom_session **list,
-                          struct cn_rom_session **ret_session);
+                          void *data, struct cn_rom_session **list, void **ret_session,
+                          int *ret_cap);
 /* Remove the session from *list and free it (NULL is ok). */
 void cn_rom_session_destroy(struct cn_rom_session **list, struct cn_rom_session *s);
 /* cn_rom_notify() for every session of the list. */

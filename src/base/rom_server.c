@@ -53,11 +53,11 @@ cn_rom_notify(int *sigh)
 int
 cn_rom_session_create(struct cn_ep *ep, const struct cn_session_request *req, uint64_t ram_min,
                       uint64_t caps_min, int (*fn)(struct cn_obj *obj, struct cn_rpc *rpc),
-                      void *data, struct cn_rom_session **list, struct cn_rom_session **ret_session)
+                      void *data, struct cn_rom_session **list, void **ret_session, int *ret_cap)
 {
 	struct cn_rom_session *s;
 
-	if (!ep || !req || !fn || !list || !ret_session)
+	if (!ep || !req || !fn || !list || !ret_session || !ret_cap)
 		return -EINVAL;
 	if (req->ram_quota < ram_min)
 		return CN_ERR_INSUFFICIENT_RAM;
@@ -75,6 +75,7 @@ cn_rom_session_create(struct cn_ep *ep, const struct cn_session_request *req, ui
 	s->next = *list;
 	*list = s;
 	*ret_session = s;
+	*ret_cap = cn_obj_cap(s->obj);
 	return 0;
 }
 

@@ -365,7 +365,6 @@ static int
 rom_create(void *data, const struct cn_session_request *req, void **ret_session, int *ret_cap)
 {
 	const struct rom *rom = rom_find(cn_label_last(req->label));
-	struct cn_rom_session *s;
 	struct timeline *t;
 	uint64_t now;
 	int r;
@@ -379,19 +378,17 @@ rom_create(void *data, const struct cn_session_request *req, void **ret_session,
 	if (!t)
 		return CN_ERR_INSUFFICIENT_RAM;
 	r = cn_rom_session_create(state.env->ep, req, ROM_SESSION_RAM, ROM_SESSION_CAPS,
-	                          rom_dispatch, t, &state.sessions, &s);
+	                          rom_dispatch, t, &state.sessions, ret_session, ret_cap);
 	if (r < 0) {
 		free(t);
 		return r;
 	}
-	t->session = s;
+	t->session = *ret_session;
 	t->rom = rom;
 	/* the first steps run at once, at session creation, as in Genode */
 	now = cn_timer_elapsed_us(state.timer);
 	play(t, now);
 	program_timer(now);
-	*ret_session = s;
-	*ret_cap = cn_obj_cap(s->obj);
 	return 0;
 }
 

@@ -629,17 +629,9 @@ rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 static int
 rom_create(void *data, const struct cn_session_request *req, void **ret_session, int *ret_cap)
 {
-	struct cn_rom_session *s;
-	int r;
-
 	(void)data;
-	r = cn_rom_session_create(state.env->ep, req, ROM_SESSION_RAM, ROM_SESSION_CAPS,
-	                          rom_dispatch, NULL, &state.sessions, &s);
-	if (r < 0)
-		return r;
-	*ret_session = s;
-	*ret_cap = cn_obj_cap(s->obj);
-	return 0;
+	return cn_rom_session_create(state.env->ep, req, ROM_SESSION_RAM, ROM_SESSION_CAPS,
+	                             rom_dispatch, NULL, &state.sessions, ret_session, ret_cap);
 }
 
 static void
