@@ -148,6 +148,48 @@ cn_pd_alloc_sealed(int pd, const void *data, size_t len, struct cn_ds *ret)
 }
 
 int
+cn_pd_spawn(int pd, const char *binary, int parent_cap, int exit_sigh)
+{
+	struct cn_msg msg;
+	int r;
+
+	if (!binary)
+		return -EINVAL;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_SPAWN);
+	cn_msg_put_str(&msg, binary);
+	cn_msg_put_cap(&msg, parent_cap);
+	cn_msg_put_cap(&msg, exit_sigh);
+	r = cn_call(pd, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+int
+cn_pd_exit_status(int pd, uint32_t *ret_state, int32_t *ret_value, char *detail, size_t size)
+{
+	struct cn_msg msg;
+	uint32_t st;
+	int32_t value;
+	int r;
+
+	if (!ret_state || !ret_value || !detail || !size)
+		return -EINVAL;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_EXIT_STATUS);
+	r = cn_call(pd, &msg);
+	if (r >= 0 && (cn_msg_get_u32(&msg, &st) < 0 || cn_msg_get_i32(&msg, &value) < 0 ||
+	               cn_msg_get_str(&msg, detail, size) < 0))
+		r = CN_ERR_BAD_MESSAGE;
+	cn_msg_reset(&msg);
+	if (r < 0)
+		return r;
+	*ret_state = st;
+	*ret_value = value;
+	return 0;
+}
+
+int
 cn_ds_attach(struct cn_ds *ds)
 {
 	void *p;
