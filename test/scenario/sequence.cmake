@@ -59,3 +59,15 @@ cairn_scenario_test(sequence-restart CONFIG sequence-restart.config TIMEOUT 20
          ".init -> sequence. .*Error: child \"b\" exited with exit value 1"
          ".init -> sequence -> a. a runs$"
   FAIL "c runs" ${fail_always})
+
+# a hostile child (test-hostile towards its parent): named, bounded, and
+# the next child runs undisturbed
+cairn_scenario_test(sequence-hostile CONFIG sequence-hostile.config TIMEOUT 30
+  EXPECT ".init -> sequence. .*Warning: test-hostile: dropped a malformed request: malformed message"
+         ".init -> sequence. .*Warning: test-hostile: dropped a malformed request: more capabilities than the limit"
+         ".init -> sequence -> test-hostile. session flood: [0-9]+ opened, [1-9][0-9]* denied"
+         ".init -> sequence. .*Warning: child \"test-hostile\" requests resources: ram_quota=1000G .not available."
+         ".init -> sequence -> test-hostile. test-hostile: done"
+         ".init -> sequence -> test-log. Test done"
+         ".init. child \"sequence\" exited with exit value 0"
+  FAIL "checks failed" "Error" ${fail_always})

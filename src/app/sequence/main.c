@@ -30,7 +30,7 @@ enum {
 	MIN_CHILD_CAPS = 10,     /* a child needs a few caps to start */
 	ENV_LOG_RAM = 8192,      /* the child's environment LOG session */
 	ENV_LOG_CAPS = 2,
-	CONFIG_SESSION_CAPS = 1, /* what the child's config ROM session costs it */
+	MALFORMED_REPORTS_MAX = 16, /* log lines about malformed requests, in all */
 };
 
 enum session_state { SESSION_PENDING, SESSION_AVAILABLE, SESSION_DENIED };
@@ -75,6 +75,7 @@ static struct {
 	bool repeat, keep_going, restart;
 	struct child *child;     /* the one running, or NULL */
 	struct cn_sig *next_sig; /* start the next child, outside of any handler of the child */
+	unsigned malformed_reports;
 } state;
 
 /* --- sessions of the child ------------------------------------------------ */
@@ -619,12 +620,30 @@ read_config(void)
 	state.next_start = cn_xml_child(state.config, "start");
 }
 
+/* Every object of ours belongs to a child (its parent capability or its
+ * config ROM session): name the child that sent garbage. */
+static void
+malformed_request(void *data, struct cn_obj *obj, int err)
+{
+	struct child *c = cn_obj_data(obj);
+
+	(void)data;
+	if (!c || state.malformed_reports >= MALFORMED_REPORTS_MAX)
+		return;
+	state.malformed_reports++;
+	cn_warning(state.env, "%s: dropped a malformed request: %s%s", c->name, cn_strerror(err),
+	           state.malformed_reports == MALFORMED_REPORTS_MAX
+	               ? " (further ones are not reported)"
+	               : "");
+}
+
 void
 cn_construct(struct cn_env *env)
 {
 	int r;
 
 	state.env = env;
+	cn_ep_set_error_handler(env->ep, malformed_request, NULL);
 	/* the config is read once, as in Genode */
 	read_config();
 	r = cn_sig_create(env->ep, next_child, NULL, &state.next_sig);
