@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cairn/args.h>
+
 enum cn_rom_op {
 	CN_ROM_DATASPACE = 1, /* -> cap ds (ro), u64 size (0, no cap: invalid/empty ROM) */
 	CN_ROM_SIGH,          /* cap signal */
@@ -52,6 +54,8 @@ struct cn_rom_session {
 	struct cn_obj *obj;
 	int sigh; /* -1 if none */
 	void *data;
+	char label[CN_LABEL_MAX]; /* the client's, as the parent delivered it */
+	bool refused;             /* a malformed request was refused already */
 	struct cn_rom_session *next;
 };
 struct cn_ep;
@@ -66,6 +70,10 @@ int cn_rom_session_create(struct cn_ep *ep, const struct cn_session_request *req
                           int *ret_cap);
 /* Remove the session from *list and free it (NULL is ok). */
 void cn_rom_session_destroy(struct cn_rom_session **list, struct cn_rom_session *s);
+/* Whether result (of cn_rom_serve) refuses a malformed or unknown request
+ * for the first time in this session: the server logs that once, naming
+ * s->label. */
+bool cn_rom_session_first_refusal(struct cn_rom_session *s, int result);
 /* cn_rom_notify() for every session of the list. */
 void cn_rom_sessions_notify(struct cn_rom_session *list);
 

@@ -6,6 +6,7 @@
 #include <cairn/rom.h>
 #include <cairn/service.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <unistd.h>
@@ -72,6 +73,7 @@ cn_rom_session_create(struct cn_ep *ep, const struct cn_session_request *req, ui
 	}
 	s->sigh = -1;
 	s->data = data;
+	snprintf(s->label, sizeof(s->label), "%s", req->label);
 	s->next = *list;
 	*list = s;
 	*ret_session = s;
@@ -101,4 +103,13 @@ cn_rom_sessions_notify(struct cn_rom_session *list)
 {
 	for (struct cn_rom_session *s = list; s; s = s->next)
 		cn_rom_notify(&s->sigh);
+}
+
+bool
+cn_rom_session_first_refusal(struct cn_rom_session *s, int result)
+{
+	if (s->refused || (result != CN_ERR_BAD_MESSAGE && result != CN_ERR_INVALID_OPCODE))
+		return false;
+	s->refused = true;
+	return true;
 }

@@ -22,3 +22,8 @@ cairn_scenario_test(black_hole CONFIG black_hole.config TIMEOUT 20
 cairn_scenario_test(black_hole-env-log CONFIG black_hole.config TIMEOUT 20
   EXPECT "child \"test-log\" exited with exit value 0"
   FAIL "init -> test-log" "Error" ${fail_always})
+cairn_scenario_test(black_hole-rom-hostile CONFIG black_hole.config TIMEOUT 20
+  EXPECT ".init -> black_hole. .*Warning: ROM session of 'test-rom-hostile -> whatever': unknown request 999 refused"
+         ".init -> test-rom-hostile. malformed requests refused, ROM 'whatever' still served: <empty/>"
+         ".init. child \"test-rom-hostile\" exited with exit value 0"
+  FAIL "killed" "test-rom-hostile. .*Error" ${fail_always})

@@ -45,3 +45,11 @@ cairn_scenario_test(rom_logger-no-name CONFIG dynamic_rom-bad.config TIMEOUT 20
 cairn_scenario_test(rom_logger-bad-format CONFIG dynamic_rom-bad.config TIMEOUT 20
   EXPECT ".init -> bad-format. .*Error: unknown format specified by '<config rom=\"known\" format=\"binary\"/>'"
   FAIL "killed" "ROM 'known'" ${fail_always})
+
+# malformed requests on a ROM session: refused, the first one named with
+# the client's label, and the session keeps serving
+cairn_scenario_test(dynamic_rom-hostile CONFIG dynamic_rom-bad.config TIMEOUT 20
+  EXPECT ".init -> good. .*Warning: ROM session of 'test-rom-hostile -> known': unknown request 999 refused"
+         ".init -> test-rom-hostile. malformed requests refused, ROM 'known' still served: <known/>"
+         ".init. child \"test-rom-hostile\" exited with exit value 0"
+  FAIL "killed" "good. .*malformed request" "test-rom-hostile. .*Error" ${fail_always})

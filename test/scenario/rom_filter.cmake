@@ -64,3 +64,11 @@ cairn_scenario_test(rom_filter-bad-inputs CONFIG rom_filter-bad.config TIMEOUT 2
 add_test(NAME scenario_rom_filter-reconfig
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/rom_filter-reconfig.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(scenario_rom_filter-reconfig PROPERTIES LABELS scenario TIMEOUT 60)
+
+# malformed requests on a ROM session: refused, the first one named with
+# the client's label, and the session keeps serving
+cairn_scenario_test(rom_filter-hostile CONFIG rom_filter-bad.config TIMEOUT 20
+  EXPECT ".init -> robust. .*Warning: ROM session of 'test-rom-hostile -> result': unknown request 999 refused"
+         ".init -> test-rom-hostile. malformed requests refused, ROM 'result' still served: <result garbage=\"fallback\">"
+         ".init. child \"test-rom-hostile\" exited with exit value 0"
+  FAIL "killed" "robust. .*malformed request" "test-rom-hostile. .*Error" ${fail_always})

@@ -206,7 +206,12 @@ rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	struct cn_rom_session *s = cn_obj_data(obj);
 
 	/* the handler is kept but never signalled: the content never changes */
-	return cn_rom_serve(rpc, state.empty.cap, sizeof(empty_rom) - 1, &s->sigh);
+	int r = cn_rom_serve(rpc, state.empty.cap, sizeof(empty_rom) - 1, &s->sigh);
+
+	if (cn_rom_session_first_refusal(s, r))
+		cn_warning(state.env, "ROM session of '%s': %s request %d refused", s->label,
+		           r == CN_ERR_INVALID_OPCODE ? "unknown" : "malformed", (int)rpc->opcode);
+	return r;
 }
 
 static int

@@ -349,7 +349,12 @@ rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	struct cn_rom_session *s = cn_obj_data(obj);
 	const struct step *c = ((struct timeline *)s->data)->content;
 
-	return cn_rom_serve(rpc, c ? c->content.cap : -1, c ? c->length : 0, &s->sigh);
+	int r = cn_rom_serve(rpc, c ? c->content.cap : -1, c ? c->length : 0, &s->sigh);
+
+	if (cn_rom_session_first_refusal(s, r))
+		cn_warning(state.env, "ROM session of '%s': %s request %d refused", s->label,
+		           r == CN_ERR_INVALID_OPCODE ? "unknown" : "malformed", (int)rpc->opcode);
+	return r;
 }
 
 static const struct rom *

@@ -622,7 +622,12 @@ rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct cn_rom_session *s = cn_obj_data(obj);
 
-	return cn_rom_serve(rpc, state.output.cap, state.output_len, &s->sigh);
+	int r = cn_rom_serve(rpc, state.output.cap, state.output_len, &s->sigh);
+
+	if (cn_rom_session_first_refusal(s, r))
+		cn_warning(state.env, "ROM session of '%s': %s request %d refused", s->label,
+		           r == CN_ERR_INVALID_OPCODE ? "unknown" : "malformed", (int)rpc->opcode);
+	return r;
 }
 
 /* Every label gets the output, as Genode's rom_filter ignores the name. */
