@@ -10,7 +10,8 @@
 #include <cairn/rom.h>
 #include <cairn/wire.h>
 
-#include <stdarg.h>
+#include "test_client.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,44 +23,17 @@ static struct {
 	struct cn_env *env;
 } state;
 
-__attribute__((noreturn, format(printf, 1, 2))) static void
-fail(const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	cn_error(state.env, "test-black_hole: %s", text);
-	cn_exit(state.env, 1);
-}
-
-/* Call cap with opcode and, if with_arg, one u64 argument. */
-static int
-call(int cap, int32_t opcode, bool with_arg, uint64_t arg)
-{
-	struct cn_msg msg;
-	int r;
-
-	msg.owns_caps = false;
-	cn_msg_init(&msg, opcode);
-	if (with_arg)
-		cn_msg_put_u64(&msg, arg);
-	r = cn_call(cap, &msg);
-	cn_msg_reset(&msg);
-	return r;
-}
+#define fail(...) test_fail(state.env, "test-black_hole", __VA_ARGS__)
 
 /* A request with an unknown opcode, and one with the wrong arguments. */
 static void
 send_malformed(int cap, const char *what, int32_t opcode)
 {
-	int r = call(cap, 999, false, 0);
+	int r = test_call(cap, 999, false, 0);
 
 	if (r != CN_ERR_INVALID_OPCODE)
 		fail("%s: unknown opcode answered %d", what, r);
-	r = call(cap, opcode, opcode == CN_LOG_WRITE, 0);
+	r = test_call(cap, opcode, opcode == CN_LOG_WRITE, 0);
 	if (r != CN_ERR_BAD_MESSAGE)
 		fail("%s: malformed request answered %d", what, r);
 }
@@ -102,7 +76,8 @@ test_report(void)
 	if (r < 0)
 		fail("report: %s", cn_strerror(r));
 	/* longer than the buffer: refused by the server, as report_rom's */
-	r = call(cn_report_cap(report), CN_REPORT_SUBMIT, true, cn_report_buffer_size(report) + 1);
+	r = test_call(cn_report_cap(report), CN_REPORT_SUBMIT, true,
+	              cn_report_buffer_size(report) + 1);
 	if (r != CN_ERR_TOO_BIG)
 		fail("oversized report answered %d", r);
 	r = cn_report_obtain_response(report, &len);

@@ -9,7 +9,8 @@
 #include <cairn/rom.h>
 #include <cairn/wire.h>
 
-#include <stdarg.h>
+#include "test_client.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -19,34 +20,7 @@ static struct {
 	struct cn_env *env;
 } state;
 
-__attribute__((noreturn, format(printf, 1, 2))) static void
-fail(const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	cn_error(state.env, "test-rom-hostile: %s", text);
-	cn_exit(state.env, 1);
-}
-
-/* A request of opcode, with one u64 argument if with_arg. */
-static int
-call(int cap, int32_t opcode, bool with_arg)
-{
-	struct cn_msg msg;
-	int r;
-
-	msg.owns_caps = false;
-	cn_msg_init(&msg, opcode);
-	if (with_arg)
-		cn_msg_put_u64(&msg, 0);
-	r = cn_call(cap, &msg);
-	cn_msg_reset(&msg);
-	return r;
-}
+#define fail(...) test_fail(state.env, "test-rom-hostile", __VA_ARGS__)
 
 void
 cn_construct(struct cn_env *env)
@@ -62,11 +36,11 @@ cn_construct(struct cn_env *env)
 	r = cn_rom_open(env, name, &rom);
 	if (r < 0)
 		fail("ROM '%s' unavailable: %s", name, cn_strerror(r));
-	if ((r = call(cn_rom_cap(rom), 999, false)) != CN_ERR_INVALID_OPCODE)
+	if ((r = test_call(cn_rom_cap(rom), 999, false, 0)) != CN_ERR_INVALID_OPCODE)
 		fail("unknown opcode answered %d", r);
-	if ((r = call(cn_rom_cap(rom), CN_ROM_DATASPACE, true)) != CN_ERR_BAD_MESSAGE)
+	if ((r = test_call(cn_rom_cap(rom), CN_ROM_DATASPACE, true, 0)) != CN_ERR_BAD_MESSAGE)
 		fail("DATASPACE with an argument answered %d", r);
-	if ((r = call(cn_rom_cap(rom), CN_ROM_SIGH, false)) != CN_ERR_BAD_MESSAGE)
+	if ((r = test_call(cn_rom_cap(rom), CN_ROM_SIGH, false, 0)) != CN_ERR_BAD_MESSAGE)
 		fail("SIGH without a capability answered %d", r);
 	r = cn_rom_update(rom);
 	if (r < 0 || !cn_rom_valid(rom))
