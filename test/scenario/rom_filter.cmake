@@ -72,3 +72,31 @@ cairn_scenario_test(rom_filter-hostile CONFIG rom_filter-bad.config TIMEOUT 20
          ".init -> test-rom-hostile. malformed requests refused, ROM 'result' still served: <result garbage=\"fallback\">"
          ".init. child \"test-rom-hostile\" exited with exit value 0"
   FAIL "killed" "robust. .*malformed request" "test-rom-hostile. .*Error" ${fail_always})
+
+# every kind of output node and input path (rom_filter-features/state.xml):
+# attributes from inputs (a path with attribute="value", the first match,
+# two levels deep, a wrong top-level node falling back to its default),
+# <if> with and without a matching <else>-less branch, <node>, <inline>
+# copies, <input> with and without skip_toplevel, text content, and an
+# attribute after sub nodes
+cairn_scenario_test(rom_filter-features CONFIG rom_filter-features TIMEOUT 20
+  EXPECT ".init -> rom_logger. ROM 'generated':$"
+         ".init -> rom_logger.   <result mode=\"day\" late=\"after sub nodes\">$"
+         ".init -> rom_logger.   \t<values b=\"2\" first=\"1\" deep=\"deep\" wrong_top=\"none\"/>$"
+         ".init -> rom_logger.   \t<day>$"
+         ".init -> rom_logger.   \t\t<sun bright=\"yes\"/>$"
+         ".init -> rom_logger.   \t</day>$"
+         ".init -> rom_logger.   \t<copy>$"
+         ".init -> rom_logger.   \t\t<state mode=\"day\">$"
+         ".init -> rom_logger.   \t\t\t<item name=\"a\" value=\"1\"/>$"
+         ".init -> rom_logger.   \t\t\t<item name=\"b\" value=\"2\">$"
+         ".init -> rom_logger.   \t\t\t\t<detail text=\"deep\"/>$"
+         ".init -> rom_logger.   \t\t\t</item>$"
+         ".init -> rom_logger.   \t\t</state>$"
+         ".init -> rom_logger.   \t</copy>$"
+         ".init -> rom_logger.   \t<content>$"
+         ".init -> rom_logger.   \t\t<item name=\"a\" value=\"1\"/>$"
+         ".init -> rom_logger.   \t</content>$"
+         ".init -> rom_logger.   \t<text>plain &amp. simple</text>$"
+         ".init -> rom_logger.   </result>$"
+  FAIL "Error" "Warning" "night" ${fail_always})
