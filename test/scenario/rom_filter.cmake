@@ -76,7 +76,7 @@ cairn_scenario_test(rom_filter-hostile CONFIG rom_filter-bad.config TIMEOUT 20
 # every kind of output node and input path (rom_filter-features/state.xml):
 # attributes from inputs (a path with attribute="value", the first match,
 # two levels deep, a wrong top-level node falling back to its default),
-# <if> with and without a matching <else>-less branch, <node>, <inline>
+# <if> without <else>, satisfied and not, <node>, <inline>
 # copies, <input> with and without skip_toplevel, text content, and an
 # attribute after sub nodes
 cairn_scenario_test(rom_filter-features CONFIG rom_filter-features TIMEOUT 20
