@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rom_filter follows changes: of an input ROM (re-evaluated), of its config
 # (applied), and of its config to something malformed (refused, the
-# previous config stays and the output keeps being served).
+# previous config stays and the output keeps being served). rom_logger
+# follows a change of its config to another ROM.
 #
 # usage: rom_filter-reconfig.sh BUILD_DIR
 set -euo pipefail
@@ -38,5 +39,8 @@ echo '<state mode="dusk"/>' >"$dir/state.xml"
 await '  <second mode="dusk"/>$'
 filter_config third >"$dir/new" && mv "$dir/new" "$dir/filter.config"
 await '  <third mode="dusk"/>$'
+# rom_logger follows its config to another ROM (any label reaches rom_filter)
+sed 's/<config rom="generated"\/>/<config rom="other"\/>/' "$dir/config" >"$dir/new" && mv "$dir/new" "$dir/config"
+await "ROM 'other':$"
 grep -q 'exited with exit value' "$out" && fail "a component exited"
 scenario_done "rom_filter reconfig: ok"
