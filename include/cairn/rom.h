@@ -77,4 +77,19 @@ bool cn_rom_session_first_refusal(struct cn_rom_session *s, int result);
 /* cn_rom_notify() for every session of the list. */
 void cn_rom_sessions_notify(struct cn_rom_session *list);
 
+/*
+ * A ROM service whose sessions need nothing but the bookkeeping above:
+ * announce it with cn_service_announce(env, "ROM", &cn_rom_service_ops,
+ * &service). Sessions are created with cn_rom_session_create (data NULL)
+ * and dispatched by service.dispatch; service.sessions lists them.
+ */
+struct cn_rom_service {
+	struct cn_ep *ep;
+	uint64_t ram_min, caps_min; /* donation a session needs */
+	int (*dispatch)(struct cn_obj *obj, struct cn_rpc *rpc);
+	struct cn_rom_session *sessions;
+};
+struct cn_service_ops;
+extern const struct cn_service_ops cn_rom_service_ops;
+
 #endif

@@ -113,3 +113,27 @@ cn_rom_session_first_refusal(struct cn_rom_session *s, int result)
 	s->refused = true;
 	return true;
 }
+
+static int
+rom_service_create(void *data, const struct cn_session_request *req, void **ret_session,
+                   int *ret_cap)
+{
+	struct cn_rom_service *service = data;
+
+	return cn_rom_session_create(service->ep, req, service->ram_min, service->caps_min,
+	                             service->dispatch, NULL, &service->sessions, ret_session,
+	                             ret_cap);
+}
+
+static void
+rom_service_close(void *data, void *session)
+{
+	struct cn_rom_service *service = data;
+
+	cn_rom_session_destroy(&service->sessions, session);
+}
+
+const struct cn_service_ops cn_rom_service_ops = {
+    .create = rom_service_create,
+    .close = rom_service_close,
+};

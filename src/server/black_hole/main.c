@@ -48,8 +48,8 @@ struct report_session {
 /* The component's only mutable state. */
 static struct {
 	struct cn_env *env;
-	struct cn_ds empty; /* "<empty/>", sealed: the content of every ROM */
-	struct cn_rom_session *roms;
+	struct cn_ds empty;                /* "<empty/>", sealed: the content of every ROM */
+	struct cn_rom_service rom_service; /* sessions of the ROM service */
 } state;
 
 /* One line per session for its first malformed request. */
@@ -214,29 +214,12 @@ rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	return r;
 }
 
-static int
-rom_create(void *data, const struct cn_session_request *req, void **ret_session, int *ret_cap)
-{
-	(void)data;
-	return cn_rom_session_create(state.env->ep, req, SESSION_RAM, SESSION_CAPS, rom_dispatch,
-	                             NULL, &state.roms, ret_session, ret_cap);
-}
-
-static void
-rom_close(void *data, void *session)
-{
-	(void)data;
-	cn_rom_session_destroy(&state.roms, session);
-}
-
-static const struct cn_service_ops rom_service = {.create = rom_create, .close = rom_close};
-
 /* --- config -------------------------------------------------------------- */
 
 static void
-announce(const char *name, const struct cn_service_ops *ops)
+announce(const char *name, const struct cn_service_ops *ops, void *data)
 {
-	int r = cn_service_announce(state.env, name, ops, NULL);
+	int r = cn_service_announce(state.env, name, ops, data);
 
 	if (r < 0) {
 		cn_error(state.env, "cannot announce the %s service: %s", name, cn_strerror(r));
@@ -285,15 +268,19 @@ cn_construct(struct cn_env *env)
 			cn_error(env, "cannot prepare the ROM content: %s", cn_strerror(r));
 			cn_exit(env, 3);
 		}
-		announce("ROM", &rom_service);
+		state.rom_service = (struct cn_rom_service){.ep = env->ep,
+		                                            .ram_min = SESSION_RAM,
+		                                            .caps_min = SESSION_CAPS,
+		                                            .dispatch = rom_dispatch};
+		announce("ROM", &cn_rom_service_ops, &state.rom_service);
 		services++;
 	}
 	if (cn_xml_child(config, "log")) {
-		announce("LOG", &log_service);
+		announce("LOG", &log_service, NULL);
 		services++;
 	}
 	if (cn_xml_child(config, "report")) {
-		announce("Report", &report_service);
+		announce("Report", &report_service, NULL);
 		services++;
 	}
 	if (!services)

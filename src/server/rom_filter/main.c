@@ -56,8 +56,8 @@ static struct {
 	struct cn_xml_doc *config; /* our copy of the config in use, checked */
 	bool verbose;
 	struct input_rom *roms;
-	struct cn_rom_session *sessions;
-	struct cn_ds output; /* the current version, cap -1 before the first */
+	struct cn_rom_service service; /* every label gets the output, as Genode's */
+	struct cn_ds output;           /* the current version, cap -1 before the first */
 	size_t output_len;
 	int config_errors;   /* found while checking a config */
 	bool busy;           /* applying a config (opening ROMs dispatches) */
@@ -446,7 +446,7 @@ evaluate(void)
 		cn_pd_free_ram(state.env->pd, &state.output);
 	state.output = version;
 	state.output_len = len;
-	cn_rom_sessions_notify(state.sessions);
+	cn_rom_sessions_notify(state.service.sessions);
 }
 
 /* --- input ROMs ------------------------------------------------------------ */
@@ -630,27 +630,6 @@ rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	return r;
 }
 
-/* Every label gets the output, as Genode's rom_filter ignores the name. */
-static int
-rom_create(void *data, const struct cn_session_request *req, void **ret_session, int *ret_cap)
-{
-	(void)data;
-	return cn_rom_session_create(state.env->ep, req, ROM_SESSION_RAM, ROM_SESSION_CAPS,
-	                             rom_dispatch, NULL, &state.sessions, ret_session, ret_cap);
-}
-
-static void
-rom_close(void *data, void *session)
-{
-	(void)data;
-	cn_rom_session_destroy(&state.sessions, session);
-}
-
-static const struct cn_service_ops rom_service = {
-    .create = rom_create,
-    .close = rom_close,
-};
-
 void
 cn_construct(struct cn_env *env)
 {
@@ -663,7 +642,11 @@ cn_construct(struct cn_env *env)
 	r = cn_config_sigh(env, apply_config);
 	if (r < 0)
 		cn_warning(env, "config updates will go unnoticed: %s", cn_strerror(r));
-	r = cn_service_announce(env, "ROM", &rom_service, NULL);
+	state.service = (struct cn_rom_service){.ep = env->ep,
+	                                        .ram_min = ROM_SESSION_RAM,
+	                                        .caps_min = ROM_SESSION_CAPS,
+	                                        .dispatch = rom_dispatch};
+	r = cn_service_announce(env, "ROM", &cn_rom_service_ops, &state.service);
 	if (r < 0) {
 		cn_error(env, "cannot announce the ROM service: %s", cn_strerror(r));
 		cn_exit(env, 3);
