@@ -33,7 +33,7 @@ cairn_scenario_test(dynamic_rom-bad CONFIG dynamic_rom-bad.config TIMEOUT 20
          ".init -> bad. .*Error: config:10:4: rom 'a' defined twice"
          ".init -> bad. .*Error: config rejected: 7 errors"
          ".init. child \"bad\" exited with exit value 2"
-  FAIL "killed" ${fail_always})
+  FAIL "killed" "unknown node" ${fail_always})
 cairn_scenario_test(dynamic_rom-unknown CONFIG dynamic_rom-bad.config TIMEOUT 20
   EXPECT ".init -> good. .*Error: ROM module lookup of 'rom_logger -> unknown' failed"
          ".init -> rom_logger. .*Error: cannot open ROM 'unknown': denied"
@@ -44,7 +44,7 @@ cairn_scenario_test(rom_logger-no-name CONFIG dynamic_rom-bad.config TIMEOUT 20
   FAIL "killed" ${fail_always})
 cairn_scenario_test(rom_logger-bad-format CONFIG dynamic_rom-bad.config TIMEOUT 20
   EXPECT ".init -> bad-format. .*Error: unknown format specified by '<config rom=\"known\" format=\"binary\"/>'"
-  FAIL "killed" "ROM 'known'" ${fail_always})
+  FAIL "killed" "bad-format. ROM 'known'" ${fail_always})
 
 # malformed requests on a ROM session: refused, the first one named with
 # the client's label, and the session keeps serving

@@ -19,14 +19,14 @@ cairn_scenario_test(sequence-fail CONFIG sequence-fail.config TIMEOUT 20
   EXPECT ".init -> sequence -> first. first child$"
          ".init -> sequence. .*Error: child \"first\" exited with exit value 3"
          ".init. child \"sequence\" exited with exit value 3"
-  FAIL "second child" ${fail_always})
+  FAIL "second child" "Warning" ${fail_always})
 cairn_scenario_test(sequence-bad CONFIG sequence-fail.config TIMEOUT 20
   EXPECT ".init -> bad. .*Error: config:1:1: invalid value of 'repeat'"
          ".init -> bad. .*Error: config:2:4: <start> lacks a valid 'name' attribute"
          ".init -> bad. .*Error: config:3:4: <start> lacks a valid 'name' attribute"
          ".init -> bad. .*Error: config rejected: 3 errors"
          ".init. child \"bad\" exited with exit value 2"
-  FAIL "killed" ${fail_always})
+  FAIL "killed" "Warning" ${fail_always})
 
 # keep_going: failures, a crash, a missing binary and a forbidden system
 # call are each named, and the sequence goes on to its end
