@@ -37,6 +37,16 @@ __attribute__((noreturn)) void cn_exit(struct cn_env *env, int value);
  */
 int cn_session_open(struct cn_env *env, const char *service, const char *label, uint64_t ram_quota,
                     uint32_t cap_quota, const char *extra_args, int *ret_cap, uint32_t *ret_id);
+/* For components that forward session requests (init, sequence): ask the
+ * parent for a session with a complete argument string, without waiting.
+ * 0 with *ret_cap, or CN_ERR_PENDING: *ret_id is valid then too, and
+ * cn_session_cap() fetches the capability once the parent signals (see
+ * cn_session_watch). ret_id is set for either. */
+int cn_session_request(struct cn_env *env, const char *service, const char *args, int *ret_cap,
+                       uint32_t *ret_id);
+/* The capability of session id once it is available: 0, CN_ERR_PENDING,
+ * or the error the session was denied with. */
+int cn_session_cap(struct cn_env *env, uint32_t id, int *ret_cap);
 /* For components that talk the parent protocol directly (init): call fn
  * whenever the parent signals that a pending session changed state. */
 int cn_session_watch(struct cn_env *env, void (*fn)(struct cn_env *env));

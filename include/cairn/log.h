@@ -18,6 +18,11 @@ struct cn_env;
 __attribute__((format(printf, 2, 3))) void cn_log(struct cn_env *env, const char *fmt, ...);
 __attribute__((format(printf, 2, 3))) void cn_warning(struct cn_env *env, const char *fmt, ...);
 __attribute__((format(printf, 2, 3))) void cn_error(struct cn_env *env, const char *fmt, ...);
+struct cn_xml_node;
+/* An error about a node of the component's config, naming its place:
+ * "Error: config:<line>:<column>: text". */
+__attribute__((format(printf, 3, 4))) void
+cn_config_error(struct cn_env *env, const struct cn_xml_node *node, const char *fmt, ...);
 /* Write one message on a LOG session capability. */
 int cn_log_write(int log_cap, const char *text);
 

@@ -55,4 +55,30 @@ enum cn_env_session {
 	CN_ENV_FIRST_DYNAMIC = 16, /* first id a component picks itself */
 };
 
+/*
+ * The parent side (init, sequence): a child's SESSION request, decoded
+ * and checked. The label comes from the argument string (empty if it has
+ * none); the donation is 0 where the arguments name none.
+ */
+#include <stdint.h>
+
+#include <cairn/args.h>
+
+struct cn_rpc;
+struct cn_parent_session_request {
+	uint32_t id;
+	char service[CN_SERVICE_NAME_MAX];
+	char args[CN_ARGS_MAX];
+	char label[CN_LABEL_MAX];
+	uint64_t ram_quota, cap_quota;
+};
+/* CN_ERR_BAD_MESSAGE if malformed, CN_ERR_INVALID_ARG if the id is one of
+ * the environment's or the arguments do not parse. */
+int cn_parent_session_decode(struct cn_rpc *rpc, struct cn_parent_session_request *ret);
+/* A request that carries just a session id (SESSION_CAP, CLOSE). */
+int cn_parent_id_decode(struct cn_rpc *rpc, uint32_t *ret_id);
+/* A request that registers a signal handler (SESSION_SIGH, YIELD_SIGH, ...):
+ * the handler replaces *sigh, whose old capability is closed. */
+int cn_parent_sigh_replace(struct cn_rpc *rpc, int *sigh);
+
 #endif

@@ -70,6 +70,21 @@ int cn_pd_free_ram(int pd, struct cn_ds *ds);
 /* Make a dataspace of this PD read-only for good (detach it first); its
  * cap becomes a read-only one. */
 int cn_pd_seal_ram(int pd, struct cn_ds *ds);
+/* A new dataspace of this PD holding a copy of len bytes of data (len > 0),
+ * sealed read-only (not attached): content for readers, e.g. a ROM
+ * version. Nothing is left allocated on failure. */
+int cn_pd_alloc_sealed(int pd, const void *data, size_t len, struct cn_ds *ret);
+/* Start a binary in this PD with the parent capability it gets as fd
+ * CN_PARENT_FD; exit_sigh is signalled when the process ends. The binary
+ * is binary_ds, the dataspace of its ROM session (Genode's way: the ROM
+ * request was routed), which must be one of core's boot modules; or,
+ * with binary_ds -1, the boot module named binary. CN_ERR_NOT_FOUND if
+ * there is no such module. */
+int cn_pd_spawn(int pd, const char *binary, int binary_ds, int parent_cap, int exit_sigh);
+/* How the PD's process is doing: state (enum cn_pd_state), its exit value
+ * or signal number, and a detail (the signal's or system call's name)
+ * into detail of size bytes. */
+int cn_pd_exit_status(int pd, uint32_t *ret_state, int32_t *ret_value, char *detail, size_t size);
 
 /* mmap the dataspace; read-only if not writeable. */
 int cn_ds_attach(struct cn_ds *ds);

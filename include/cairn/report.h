@@ -79,4 +79,17 @@ int cn_report_obtain_response(struct cn_report *report, size_t *ret_len);
 /* The session capability (borrowed). */
 int cn_report_cap(const struct cn_report *report);
 
+struct cn_rpc;
+enum { CN_REPORT_SUBMITTED = 1 };
+/*
+ * Server side: answer a Report session request for a server without
+ * responses. buffer is the session's report buffer. DATASPACE,
+ * RESPONSE_SIGH (accepted, never signalled) and OBTAIN_RESPONSE (0) are
+ * answered here; a well-formed SUBMIT returns CN_REPORT_SUBMITTED with
+ * *ret_length, for the server to take the report, or CN_ERR_TOO_BIG (also
+ * with *ret_length) if it is longer than the buffer. Malformed requests
+ * are CN_ERR_BAD_MESSAGE, unknown ones CN_ERR_INVALID_OPCODE.
+ */
+int cn_report_serve(struct cn_rpc *rpc, const struct cn_ds *buffer, uint64_t *ret_length);
+
 #endif

@@ -19,8 +19,8 @@
 
 #include "base.h"
 
-static int
-parent_session_cap(struct cn_env *env, uint32_t id, int *ret_cap)
+int
+cn_session_cap(struct cn_env *env, uint32_t id, int *ret_cap)
 {
 	struct cn_msg msg;
 	int r;
@@ -76,7 +76,6 @@ cn_session_open(struct cn_env *env, const char *service, const char *label, uint
 {
 	struct cn_env_priv *p = env->priv;
 	char args[CN_ARGS_MAX];
-	struct cn_msg msg;
 	uint32_t id;
 	int r, n;
 
@@ -96,6 +95,38 @@ cn_session_open(struct cn_env *env, const char *service, const char *label, uint
 	if ((size_t)n >= sizeof(args) || cn_args_valid(args) < 0)
 		return -EINVAL;
 
+	r = cn_session_request(env, service, args, ret_cap, &id);
+	if (r == 0) {
+		if (ret_id)
+			*ret_id = id;
+		return 0;
+	}
+	/* Pending: wait for the session signal, then ask for the cap. The
+	 * parent may signal for other sessions, so retry until settled. */
+	while (r == CN_ERR_PENDING) {
+		r = cn_ep_wait_sig(env->ep, p->session_sig);
+		if (r < 0)
+			return r;
+		r = cn_session_cap(env, id, ret_cap);
+	}
+	if (r == 0 && ret_id)
+		*ret_id = id;
+	return r;
+}
+
+int
+cn_session_request(struct cn_env *env, const char *service, const char *args, int *ret_cap,
+                   uint32_t *ret_id)
+{
+	struct cn_msg msg;
+	uint32_t id;
+	int r;
+
+	if (!service || !args || !ret_cap || !ret_id || cn_args_valid(args) < 0)
+		return -EINVAL;
+	r = ensure_session_sigh(env);
+	if (r < 0)
+		return r;
 	id = cn_session_id_alloc(env);
 	msg.owns_caps = false;
 	cn_msg_init(&msg, CN_PARENT_SESSION);
@@ -103,26 +134,15 @@ cn_session_open(struct cn_env *env, const char *service, const char *label, uint
 	cn_msg_put_str(&msg, service);
 	cn_msg_put_str(&msg, args);
 	r = cn_call(env->parent, &msg);
+	if (r >= 0 && msg.hdr.ncaps != 1)
+		r = CN_ERR_BAD_MESSAGE;
 	if (r >= 0) {
-		*ret_cap = msg.hdr.ncaps == 1 ? cn_msg_take_cap(&msg, 0) : -1;
-		cn_msg_reset(&msg);
-		if (*ret_cap < 0)
-			return CN_ERR_BAD_MESSAGE;
-		if (ret_id)
-			*ret_id = id;
-		return 0;
+		*ret_cap = cn_msg_take_cap(&msg, 0);
+		r = 0;
 	}
-	cn_msg_reset(&msg);
-	/* Pending: wait for the session signal, then ask for the cap. The
-	 * parent may signal for other sessions, so retry until settled. */
-	while (r == CN_ERR_PENDING) {
-		r = cn_ep_wait_sig(env->ep, p->session_sig);
-		if (r < 0)
-			return r;
-		r = parent_session_cap(env, id, ret_cap);
-	}
-	if (r == 0 && ret_id)
+	if (r == 0 || r == CN_ERR_PENDING)
 		*ret_id = id;
+	cn_msg_reset(&msg);
 	return r;
 }
 
@@ -455,16 +475,16 @@ main(int argc, char **argv)
 		return 3;
 	}
 	cn_ep_set_error_handler(env.ep, ep_error, &env);
-	r = parent_session_cap(&env, CN_ENV_PD, &env.pd);
+	r = cn_session_cap(&env, CN_ENV_PD, &env.pd);
 	if (r == 0)
-		r = parent_session_cap(&env, CN_ENV_LOG, &env.log);
+		r = cn_session_cap(&env, CN_ENV_LOG, &env.log);
 	/* the parent may have routed our LOG to a sibling that is not up yet */
 	if (r == CN_ERR_PENDING)
 		r = ensure_session_sigh(&env);
 	while (r == 0 && env.log < 0) {
 		r = cn_ep_wait_sig(env.ep, priv.session_sig);
 		if (r == 0)
-			r = parent_session_cap(&env, CN_ENV_LOG, &env.log);
+			r = cn_session_cap(&env, CN_ENV_LOG, &env.log);
 		if (r == CN_ERR_PENDING)
 			r = 0;
 	}

@@ -3,6 +3,7 @@
  */
 #include <cairn/env.h>
 #include <cairn/log.h>
+#include <cairn/xml.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,4 +85,16 @@ cn_error(struct cn_env *env, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(env, "\033[31mError: ", "\033[0m", fmt, ap);
 	va_end(ap);
+}
+
+void
+cn_config_error(struct cn_env *env, const struct cn_xml_node *node, const char *fmt, ...)
+{
+	char text[MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	cn_error(env, "config:%u:%u: %s", node->line, node->column, text);
 }

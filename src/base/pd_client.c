@@ -6,6 +6,7 @@
 
 #include <sys/mman.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -123,6 +124,74 @@ cn_pd_seal_ram(int pd, struct cn_ds *ds)
 	}
 	cn_msg_reset(&msg);
 	return r < 0 ? r : 0;
+}
+
+int
+cn_pd_alloc_sealed(int pd, const void *data, size_t len, struct cn_ds *ret)
+{
+	struct cn_ds ds = {.cap = -1, .fd = -1};
+	int r;
+
+	if (len == 0 || !data || !ret)
+		return -EINVAL;
+	r = cn_pd_alloc_ram(pd, len, &ds);
+	if (r < 0)
+		return r;
+	r = cn_ds_attach(&ds);
+	if (r == 0) {
+		memcpy(ds.addr, data, len);
+		r = cn_pd_seal_ram(pd, &ds); /* detaches */
+	}
+	if (r < 0) {
+		cn_pd_free_ram(pd, &ds);
+		return r;
+	}
+	*ret = ds;
+	return 0;
+}
+
+int
+cn_pd_spawn(int pd, const char *binary, int binary_ds, int parent_cap, int exit_sigh)
+{
+	struct cn_msg msg;
+	int r;
+
+	if (!binary)
+		return -EINVAL;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_SPAWN);
+	cn_msg_put_str(&msg, binary);
+	cn_msg_put_cap(&msg, parent_cap);
+	cn_msg_put_cap(&msg, exit_sigh);
+	if (binary_ds >= 0)
+		cn_msg_put_cap(&msg, binary_ds);
+	r = cn_call(pd, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+int
+cn_pd_exit_status(int pd, uint32_t *ret_state, int32_t *ret_value, char *detail, size_t size)
+{
+	struct cn_msg msg;
+	uint32_t st;
+	int32_t value;
+	int r;
+
+	if (!ret_state || !ret_value || !detail || !size)
+		return -EINVAL;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_EXIT_STATUS);
+	r = cn_call(pd, &msg);
+	if (r >= 0 && (cn_msg_get_u32(&msg, &st) < 0 || cn_msg_get_i32(&msg, &value) < 0 ||
+	               cn_msg_get_str(&msg, detail, size) < 0))
+		r = CN_ERR_BAD_MESSAGE;
+	cn_msg_reset(&msg);
+	if (r < 0)
+		return r;
+	*ret_state = st;
+	*ret_value = value;
+	return 0;
 }
 
 int

@@ -105,6 +105,12 @@ cn_rom_size(const struct cn_rom *rom)
 	return n;
 }
 
+bool
+cn_rom_valid(const struct cn_rom *rom)
+{
+	return rom->ds.addr != NULL;
+}
+
 int
 cn_rom_update(struct cn_rom *rom)
 {

@@ -116,7 +116,6 @@ child_died(void *data, uint32_t count)
 {
 	struct child *c = data;
 	struct init *init = c->init;
-	struct cn_msg msg;
 	uint32_t st = 0;
 	int32_t value = 0;
 	char detail[CN_PD_DETAIL_MAX] = "";
@@ -124,14 +123,7 @@ child_died(void *data, uint32_t count)
 	(void)count;
 	if (c->exited || c->pd < 0)
 		return;
-	msg.owns_caps = false;
-	cn_msg_init(&msg, CN_PD_EXIT_STATUS);
-	if (cn_call(c->pd, &msg) >= 0) {
-		cn_msg_get_u32(&msg, &st);
-		cn_msg_get_i32(&msg, &value);
-		cn_msg_get_str(&msg, detail, sizeof(detail));
-	}
-	cn_msg_reset(&msg);
+	cn_pd_exit_status(c->pd, &st, &value, detail, sizeof(detail));
 	if (st == CN_PD_RUNNING || st == CN_PD_NOT_STARTED)
 		return;
 	c->exited = true;
@@ -280,7 +272,6 @@ child_resources(struct init *init, struct child *c)
 static int
 child_spawn(struct init *init, struct child *c)
 {
-	struct cn_msg msg;
 	int r, ds = -1;
 
 	r = init_binary_dataspace(init, c, &ds);
@@ -298,14 +289,7 @@ child_spawn(struct init *init, struct child *c)
 			         c->binary);
 		return r;
 	}
-	msg.owns_caps = false;
-	cn_msg_init(&msg, CN_PD_SPAWN);
-	cn_msg_put_str(&msg, c->binary);
-	cn_msg_put_cap(&msg, cn_obj_cap(c->parent));
-	cn_msg_put_cap(&msg, cn_sig_cap(c->exit_sig));
-	cn_msg_put_cap(&msg, ds);
-	r = cn_call(c->pd, &msg);
-	cn_msg_reset(&msg);
+	r = cn_pd_spawn(c->pd, c->binary, ds, cn_obj_cap(c->parent), cn_sig_cap(c->exit_sig));
 	close(ds);
 	if (r == CN_ERR_NOT_FOUND)
 		cn_error(init->env, "%s: binary \"%s\" is not a ROM module", c->name, c->binary);

@@ -403,33 +403,25 @@ init_config_ds_prepare(struct init *init, struct child *c)
 static int
 open_session(struct init *init, struct child *client, struct cn_rpc *rpc)
 {
-	char service[CN_SERVICE_NAME_MAX], args[CN_ARGS_MAX], label[CN_LABEL_MAX];
+	struct cn_parent_session_request req;
 	char full[CN_LABEL_MAX], fwd[CN_ARGS_MAX];
-	uint64_t ram = 0, caps = 0;
+	const char *service = req.service, *args = req.args, *label = req.label;
+	uint64_t ram, caps;
 	struct target target;
 	struct session *s;
 	uint32_t id;
 	int r;
 
-	if (cn_msg_get_u32(rpc->in, &id) < 0 ||
-	    cn_msg_get_str(rpc->in, service, sizeof(service)) < 0 ||
-	    cn_msg_get_str(rpc->in, args, sizeof(args)) < 0 || cn_msg_end(rpc->in) < 0 ||
-	    rpc->in->hdr.ncaps)
-		return CN_ERR_BAD_MESSAGE;
-	if (id < CN_ENV_FIRST_DYNAMIC || client_session(init, client, id))
+	r = cn_parent_session_decode(rpc, &req);
+	if (r < 0)
+		return r;
+	id = req.id;
+	ram = req.ram_quota;
+	caps = req.cap_quota;
+	if (client_session(init, client, id))
 		return CN_ERR_INVALID_ARG;
 	if (client_session_count(init, client) >= INIT_CHILD_SESSIONS_MAX)
 		return CN_ERR_DENIED;
-	if (cn_args_valid(args) < 0)
-		return CN_ERR_INVALID_ARG;
-	r = cn_args_str(args, "label", label, sizeof(label));
-	if (r == -ENOENT)
-		label[0] = 0;
-	else if (r < 0)
-		return CN_ERR_INVALID_ARG;
-	if (cn_args_u64(args, "ram_quota", &ram) == -EINVAL ||
-	    cn_args_u64(args, "cap_quota", &caps) == -EINVAL)
-		return CN_ERR_INVALID_ARG;
 	if (cn_label_prefixed(client->name, label, full, sizeof(full)) < 0)
 		return CN_ERR_INVALID_ARG;
 
@@ -801,17 +793,6 @@ resource_request(struct init *init, struct child *child, struct cn_rpc *rpc)
 	return CN_OK;
 }
 
-static int
-replace_sigh(struct cn_rpc *rpc, int *sigh)
-{
-	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1)
-		return CN_ERR_BAD_MESSAGE;
-	if (*sigh >= 0)
-		close(*sigh);
-	*sigh = cn_msg_take_cap(rpc->in, 0);
-	return CN_OK;
-}
-
 static int child_request(struct child *child, struct cn_rpc *rpc);
 
 int
@@ -851,9 +832,9 @@ child_request(struct child *child, struct cn_rpc *rpc)
 		init_child_exited(child, value);
 		return CN_OK;
 	case CN_PARENT_SESSION_SIGH:
-		return replace_sigh(rpc, &child->session_sigh);
+		return cn_parent_sigh_replace(rpc, &child->session_sigh);
 	case CN_PARENT_YIELD_SIGH:
-		return replace_sigh(rpc, &child->yield_sigh);
+		return cn_parent_sigh_replace(rpc, &child->yield_sigh);
 	case CN_PARENT_YIELD_REQUEST: {
 		char args[96];
 
@@ -871,7 +852,7 @@ child_request(struct child *child, struct cn_rpc *rpc)
 		init_child_yielded(child);
 		return CN_OK;
 	case CN_PARENT_HEARTBEAT_SIGH:
-		return replace_sigh(rpc, &child->heartbeat_sigh);
+		return cn_parent_sigh_replace(rpc, &child->heartbeat_sigh);
 	case CN_PARENT_HEARTBEAT_RESPONSE:
 		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 			return CN_ERR_BAD_MESSAGE;
@@ -879,7 +860,7 @@ child_request(struct child *child, struct cn_rpc *rpc)
 		child->skipped_heartbeats = 0;
 		return CN_OK;
 	case CN_PARENT_RESOURCE_AVAIL_SIGH:
-		return replace_sigh(rpc, &child->resource_avail_sigh);
+		return cn_parent_sigh_replace(rpc, &child->resource_avail_sigh);
 	case CN_PARENT_RESOURCE_REQUEST:
 		return resource_request(init, child, rpc);
 	case CN_PARENT_SESSION:
@@ -893,7 +874,7 @@ child_request(struct child *child, struct cn_rpc *rpc)
 	case CN_PARENT_ANNOUNCE:
 		return announce(init, child, rpc);
 	case CN_PARENT_REQUESTS_SIGH:
-		return replace_sigh(rpc, &child->requests_sigh);
+		return cn_parent_sigh_replace(rpc, &child->requests_sigh);
 	case CN_PARENT_NEXT_REQUEST:
 		return next_request(init, child, rpc);
 	case CN_PARENT_SESSION_RESPONSE:

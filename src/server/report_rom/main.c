@@ -208,53 +208,20 @@ publish(struct report_session *w, size_t length)
 /* --- Report service ------------------------------------------------------ */
 
 static int
-submit(struct report_session *s, struct cn_rpc *rpc)
+report_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
+	struct report_session *s = cn_obj_data(obj);
 	uint64_t length;
+	int r = cn_report_serve(rpc, &s->buffer, &length);
 
-	if (cn_msg_get_u64(rpc->in, &length) < 0 || cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
-		return CN_ERR_BAD_MESSAGE;
-	if (length > s->buffer.size) {
+	if (r == CN_ERR_TOO_BIG) {
 		if (!s->refusal_logged)
 			cn_error(state.env,
 			         "report '%s' refused: %llu bytes exceed its buffer of %zu bytes",
 			         s->module->name, (unsigned long long)length, s->buffer.size);
 		s->refusal_logged = true;
-		return CN_ERR_TOO_BIG;
 	}
-	return publish(s, (size_t)length);
-}
-
-static int
-report_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
-{
-	struct report_session *s = cn_obj_data(obj);
-	int fd;
-
-	switch (rpc->opcode) {
-	case CN_REPORT_DATASPACE:
-		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
-			return CN_ERR_BAD_MESSAGE;
-		fd = dup(s->buffer.cap);
-		if (fd < 0)
-			return -errno;
-		cn_rpc_put_cap_owned(rpc, fd);
-		cn_msg_put_u64(rpc->out, s->buffer.size);
-		return CN_OK;
-	case CN_REPORT_SUBMIT:
-		return submit(s, rpc);
-	case CN_REPORT_RESPONSE_SIGH:
-		/* as Genode's report_rom: accepted, but there are no responses */
-		return cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps != 1 ? CN_ERR_BAD_MESSAGE
-		                                                          : CN_OK;
-	case CN_REPORT_OBTAIN_RESPONSE:
-		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
-			return CN_ERR_BAD_MESSAGE;
-		cn_msg_put_u64(rpc->out, 0);
-		return CN_OK;
-	default:
-		return CN_ERR_INVALID_OPCODE;
-	}
+	return r == CN_REPORT_SUBMITTED ? publish(s, (size_t)length) : r;
 }
 
 static void
