@@ -27,20 +27,20 @@
 #include <cairn/wire.h>
 
 enum cn_fs_op {
-	CN_FS_TX = 1,       /* -> cap ds (rw), u64 ds size, cap server signal */
-	CN_FS_TX_SIGH,      /* cap client signal: starts the stream */
-	CN_FS_FILE,         /* u32 dir, str name, u32 mode, u32 create -> u32 file */
-	CN_FS_SYMLINK,      /* u32 dir, str name, u32 create -> u32 symlink */
-	CN_FS_DIR,          /* str path, u32 create -> u32 dir */
-	CN_FS_NODE,         /* str path -> u32 node */
-	CN_FS_WATCH,        /* str path -> u32 watch */
-	CN_FS_CLOSE,        /* u32 handle */
-	CN_FS_STATUS,       /* u32 handle -> u64 size, u32 type, u32 rwx, u64 inode, u64 mtime */
-	CN_FS_CONTROL,      /* u32 handle */
-	CN_FS_UNLINK,       /* u32 dir, str name */
-	CN_FS_TRUNCATE,     /* u32 file, u64 size */
-	CN_FS_MOVE,         /* u32 from dir, str from, u32 to dir, str to */
-	CN_FS_NUM_ENTRIES,  /* u32 dir -> u32 count */
+	CN_FS_TX = 1,      /* -> cap ds (rw), u64 ds size, cap server signal */
+	CN_FS_TX_SIGH,     /* cap client signal: starts the stream */
+	CN_FS_FILE,        /* u32 dir, str name, u32 mode, u32 create -> u32 file */
+	CN_FS_SYMLINK,     /* u32 dir, str name, u32 create -> u32 symlink */
+	CN_FS_DIR,         /* str path, u32 create -> u32 dir */
+	CN_FS_NODE,        /* str path -> u32 node */
+	CN_FS_WATCH,       /* str path -> u32 watch */
+	CN_FS_CLOSE,       /* u32 handle */
+	CN_FS_STATUS,      /* u32 handle -> u64 size, u32 type, u32 rwx, u64 inode, u64 mtime */
+	CN_FS_CONTROL,     /* u32 handle */
+	CN_FS_UNLINK,      /* u32 dir, str name */
+	CN_FS_TRUNCATE,    /* u32 file, u64 size */
+	CN_FS_MOVE,        /* u32 from dir, str from, u32 to dir, str to */
+	CN_FS_NUM_ENTRIES, /* u32 dir -> u32 count */
 };
 
 /* Genode's exceptions as result codes (Out_of_ram and Out_of_caps are
@@ -88,20 +88,20 @@ enum {
 };
 
 enum {
-	CN_FS_NAME_MAX = 128,  /* bytes of a name incl. NUL (Genode's MAX_NAME_LEN) */
-	CN_FS_PATH_MAX = 1024, /* bytes of a path incl. NUL (Genode's MAX_PATH_LEN) */
+	CN_FS_NAME_MAX = 128,     /* bytes of a name incl. NUL (Genode's MAX_NAME_LEN) */
+	CN_FS_PATH_MAX = 1024,    /* bytes of a path incl. NUL (Genode's MAX_PATH_LEN) */
 	CN_FS_TX_QUEUE_SIZE = 32, /* descriptors per queue the client lays out */
 	CN_FS_TX_BUF_MIN = 4096,
 	CN_FS_TX_BUF_MAX = 64 << 20, /* bytes of payload (session argument tx_buf_size) */
 	CN_FS_TX_BUF_DEFAULT = 128 << 10,
-	CN_FS_HANDLES_MAX = 128, /* open handles of all kinds per session */
-	CN_FS_WATCHES_MAX = 32,  /* of which watches */
-	CN_FS_PACKET_BATCH = 64, /* packets a server handles per session and round */
+	CN_FS_HANDLES_MAX = 128,   /* open handles of all kinds per session */
+	CN_FS_WATCHES_MAX = 32,    /* of which watches */
+	CN_FS_PACKET_BATCH = 64,   /* packets a server handles per session and round */
 	CN_FS_SESSION_RAM = 16384, /* donation on top of the tx dataspace */
 	CN_FS_SESSION_CAPS = 4,    /* session object, tx dataspace, signal, spare */
 };
 
-#define CN_FS_SEEK_TAIL UINT64_MAX    /* position: the end of the file */
+#define CN_FS_SEEK_TAIL     UINT64_MAX /* position: the end of the file */
 #define CN_FS_PACKET_FAILED UINT32_MAX /* ack status of a failed packet */
 
 /*
@@ -178,8 +178,8 @@ int cn_fs_open(struct cn_env *env, const char *label, size_t tx_buf_size, bool w
 int cn_fs_attach(struct cn_ep *ep, int session_cap, struct cn_fs **ret_fs);
 void cn_fs_close(struct cn_fs *fs); /* NULL is ok */
 
-int cn_fs_file(struct cn_fs *fs, uint32_t dir, const char *name, enum cn_fs_mode mode,
-               bool create, uint32_t *ret_handle);
+int cn_fs_file(struct cn_fs *fs, uint32_t dir, const char *name, enum cn_fs_mode mode, bool create,
+               uint32_t *ret_handle);
 int cn_fs_symlink(struct cn_fs *fs, uint32_t dir, const char *name, bool create,
                   uint32_t *ret_handle);
 int cn_fs_dir(struct cn_fs *fs, const char *path, bool create, uint32_t *ret_handle);
@@ -208,8 +208,7 @@ int cn_fs_sync(struct cn_fs *fs, uint32_t handle);
 int cn_fs_write_timestamp(struct cn_fs *fs, uint32_t handle, uint64_t ms_since_1970);
 /* Read a whole file (at most max bytes) into a fresh buffer (free() it),
  * NUL-terminated for convenience. */
-int cn_fs_read_all(struct cn_fs *fs, const char *path, size_t max, char **ret_buf,
-                   size_t *ret_len);
+int cn_fs_read_all(struct cn_fs *fs, const char *path, size_t max, char **ret_buf, size_t *ret_len);
 /* Create or replace a whole file (its directory must exist). */
 int cn_fs_write_all(struct cn_fs *fs, const char *path, const void *data, size_t len);
 
@@ -272,9 +271,9 @@ struct cn_fs_backend_ops {
 	int (*truncate)(void *be, void *node, uint64_t size);
 	int (*unlink)(void *be, const char *path);
 	int (*move)(void *be, const char *from, const char *to);
-	int (*watch)(void *be, const char *path);   /* optional */
-	void (*unwatch)(void *be, const char *path); /* optional */
-	int (*sync)(void *be, void *node);           /* optional */
+	int (*watch)(void *be, const char *path);                       /* optional */
+	void (*unwatch)(void *be, const char *path);                    /* optional */
+	int (*sync)(void *be, void *node);                              /* optional */
 	int (*set_mtime)(void *be, void *node, uint64_t ms_since_1970); /* optional */
 };
 
