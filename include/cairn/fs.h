@@ -94,11 +94,13 @@ enum {
 	CN_FS_TX_BUF_MIN = 4096,
 	CN_FS_TX_BUF_MAX = 64 << 20, /* bytes of payload (session argument tx_buf_size) */
 	CN_FS_TX_BUF_DEFAULT = 128 << 10,
-	CN_FS_HANDLES_MAX = 128,   /* open handles of all kinds per session */
-	CN_FS_WATCHES_MAX = 32,    /* of which watches */
-	CN_FS_PACKET_BATCH = 64,   /* packets a server handles per session and round */
-	CN_FS_SESSION_RAM = 16384, /* donation on top of the tx dataspace */
-	CN_FS_SESSION_CAPS = 4,    /* session object, tx dataspace, signal, spare */
+	CN_FS_HANDLES_MAX = 128,      /* open handles of all kinds per session */
+	CN_FS_WATCHES_MAX = 32,       /* of which watches */
+	CN_FS_PACKET_BATCH = 64,      /* packets a server handles per session and round */
+	CN_FS_PATH_BYTES_MAX = 16384, /* bytes of paths a session's handles keep */
+	/* donation on top of the tx dataspace: the session's state and paths */
+	CN_FS_SESSION_RAM = 32768,
+	CN_FS_SESSION_CAPS = 4, /* session object, tx dataspace, signal, spare */
 };
 
 #define CN_FS_SEEK_TAIL     UINT64_MAX /* position: the end of the file */

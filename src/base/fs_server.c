@@ -40,6 +40,7 @@ struct cn_fs_session {
 	int client_sigh; /* -1 until CN_FS_TX_SIGH */
 	struct handle handles[CN_FS_HANDLES_MAX];
 	unsigned watches;
+	size_t path_bytes; /* kept by handles, at most CN_FS_PATH_BYTES_MAX */
 	unsigned reported; /* enum report bits */
 	struct cn_fs_session *next;
 };
@@ -208,14 +209,15 @@ alloc_handle(struct cn_fs_session *s, uint32_t *ret)
 	return CN_ERR_OUT_OF_RAM;
 }
 
+/* Whether a watch handle other than self watches path. */
 static bool
-watched_elsewhere(struct cn_fs_server *srv, const struct handle *self)
+watched_elsewhere(struct cn_fs_server *srv, const char *path, const struct handle *self)
 {
 	for (struct cn_fs_session *s = srv->sessions; s; s = s->next)
 		for (unsigned i = 0; i < CN_FS_HANDLES_MAX; i++) {
 			const struct handle *h = &s->handles[i];
 
-			if (h != self && h->kind == H_WATCH && strcmp(h->path, self->path) == 0)
+			if (h != self && h->kind == H_WATCH && strcmp(h->path, path) == 0)
 				return true;
 		}
 	return false;
@@ -227,12 +229,14 @@ release_handle(struct cn_fs_session *s, struct handle *h)
 	const struct cn_fs_backend_ops *ops = s->srv->ops;
 
 	if (h->kind == H_WATCH) {
-		if (ops->unwatch && !watched_elsewhere(s->srv, h))
+		if (ops->unwatch && !watched_elsewhere(s->srv, h->path, h))
 			ops->unwatch(s->srv->be, h->path);
 		s->watches--;
 	} else if (h->node) {
 		ops->close(s->srv->be, h->node);
 	}
+	if (h->path)
+		s->path_bytes -= strlen(h->path) + 1;
 	free(h->path);
 	*h = (struct handle){0};
 }
@@ -242,13 +246,15 @@ static int
 install(struct cn_fs_session *s, uint32_t slot, enum handle_kind kind, enum cn_fs_mode mode,
         void *node, const char *path, struct cn_rpc *rpc)
 {
+	size_t bytes = path ? strlen(path) + 1 : 0;
 	char *copy = NULL;
 
-	if (path && !(copy = strdup(path))) {
+	if (path && (s->path_bytes + bytes > CN_FS_PATH_BYTES_MAX || !(copy = strdup(path)))) {
 		if (node)
 			s->srv->ops->close(s->srv->be, node);
 		return CN_ERR_OUT_OF_RAM;
 	}
+	s->path_bytes += bytes;
 	s->handles[slot] = (struct handle){.kind = kind, .mode = mode, .node = node, .path = copy};
 	cn_msg_put_u32(rpc->out, slot);
 	return CN_OK;
@@ -373,6 +379,8 @@ op_path(struct cn_fs_session *s, struct cn_rpc *rpc)
 		r = install(s, slot, H_WATCH, CN_FS_STAT_ONLY, NULL, path, rpc);
 		if (r == 0)
 			s->watches++;
+		else if (ops->unwatch && !watched_elsewhere(s->srv, path, NULL))
+			ops->unwatch(s->srv->be, path);
 		return r;
 	}
 }

@@ -31,6 +31,7 @@ cairn_scenario_test(vfs-hostile CONFIG vfs-hostile.config
          "test-fs. broken stream ended, RPCs still served"
          "test-fs. flood stalls only its own stream .64 packets."
          "test-fs. /data/greeting: imported greeting"
+         "test-fs. ram full after some MiB, room again after unlink"
          "test-fs: hostile: done"
          "child \"test-fs\" exited with exit value 0"
   FAIL "test-fs. .*Error" "exited with exit value [1-9-]" "no route to service" "killed"

@@ -33,6 +33,9 @@ enum {
 	CONTENT_MAX = 1 << 30, /* bytes of one ram file */
 };
 
+/* what a node created in ram costs of the ram file system's room */
+#define NODE_COST (sizeof(struct vnode) + 64)
+
 enum vkind { V_DIR, V_FILE, V_SYMLINK, V_ROM, V_INLINE, V_LOG, V_NULL, V_ZERO };
 
 struct vnode {
@@ -46,7 +49,7 @@ struct vnode {
 	struct cn_rom *rom;
 	struct cn_sig *rom_sig;
 	int log_cap;
-	char line[LOG_LINE_MAX + 1];
+	char *line; /* <log>: LOG_LINE_MAX + 1 bytes */
 	size_t line_len;
 	uint64_t inode, mtime_ms;
 	unsigned opens;
@@ -183,6 +186,17 @@ notify(const struct vnode *n)
 	cn_fs_server_notify(state.server, path);
 }
 
+/* The node belongs to the ram file system: it may change and go, and it
+ * takes room there. */
+static void
+mark_ram(struct vnode *n, bool dir)
+{
+	if (!n->ram)
+		state.ram_used += NODE_COST;
+	n->ram = true;
+	n->ram_dir = dir;
+}
+
 static void
 detach(struct vnode *n)
 {
@@ -200,7 +214,10 @@ node_free(struct vnode *n)
 {
 	if (n->kind == V_FILE || n->kind == V_SYMLINK)
 		state.ram_used -= n->cap;
+	if (n->ram)
+		state.ram_used -= NODE_COST;
 	free(n->data);
+	free(n->line);
 	free(n);
 }
 
@@ -277,6 +294,8 @@ be_open(void *be, const char *path, int kind, enum cn_fs_mode mode, bool create,
 	} else if ((mode & CN_FS_WRITE_ONLY) && (n->kind == V_ROM || n->kind == V_INLINE)) {
 		return CN_ERR_PERMISSION_DENIED;
 	}
+	if (create && state.ram_used + NODE_COST > state.ram_limit)
+		return CN_ERR_NO_SPACE;
 	if (!(o = calloc(1, sizeof(*o))))
 		return CN_ERR_OUT_OF_RAM;
 	if (create) {
@@ -288,8 +307,7 @@ be_open(void *be, const char *path, int kind, enum cn_fs_mode mode, bool create,
 			free(o);
 			return CN_ERR_OUT_OF_RAM;
 		}
-		n->ram = true;
-		n->ram_dir = k == V_DIR;
+		mark_ram(n, k == V_DIR);
 		d->mtime_ms = n->mtime_ms;
 		notify(d);
 	}
@@ -408,6 +426,8 @@ be_read(void *be, void *node, uint64_t pos, void *buf, uint64_t len)
 static void
 log_flush(struct vnode *n)
 {
+	if (!n->line)
+		return;
 	n->line[n->line_len] = 0;
 	if (n->line_len)
 		cn_log_write(n->log_cap >= 0 ? n->log_cap : state.env->log, n->line);
@@ -418,6 +438,8 @@ log_flush(struct vnode *n)
 static void
 log_append(struct vnode *n, const uint8_t *buf, uint64_t len)
 {
+	if (!n->line)
+		return;
 	for (uint64_t i = 0; i < len; i++) {
 		char c = (char)buf[i];
 
@@ -721,7 +743,7 @@ add_file(struct vnode *dir, const struct cn_xml_node *x, enum vkind kind, const 
 		if (r == 0 && !n && !(n = node_new(dir, V_FILE, name)))
 			r = -ENOMEM;
 		if (r == 0) {
-			n->ram = true;
+			mark_ram(n, false);
 			r = set_content(n, content, len);
 		}
 		free(content);
@@ -760,6 +782,8 @@ add_file(struct vnode *dir, const struct cn_xml_node *x, enum vkind kind, const 
 	case V_LOG:
 		if (cn_xml_attr_str(x, "label", label, sizeof(label)) < 0)
 			label[0] = 0;
+		if (!(n->line = malloc(LOG_LINE_MAX + 1)))
+			return -ENOMEM;
 		{
 			uint32_t id;
 
@@ -799,7 +823,8 @@ build(struct vnode *dir, const struct cn_xml_node *vfs, bool import, bool overwr
 				if (!(d = node_new(dir, V_DIR, name)))
 					return -ENOMEM;
 				/* created in a ram file system: part of it */
-				d->ram = d->ram_dir = import || dir->ram_dir;
+				if (import || dir->ram_dir)
+					mark_ram(d, true);
 			}
 			r = build(d, x, import, overwrite);
 		} else if (cn_xml_is(x, "ram")) {
@@ -903,7 +928,7 @@ ensure_root(const char *root, bool writeable)
 		if (!c) {
 			if (!n->ram_dir || !(c = node_new(n, V_DIR, elem)))
 				return -EACCES;
-			c->ram = c->ram_dir = true;
+			mark_ram(c, true);
 		}
 		if (c->kind != V_DIR)
 			return -ENOTDIR;

@@ -32,6 +32,7 @@ enum {
 	ITERATION_MS = 200,
 	FIRST_REPORT_MS = 1000,
 	CONTENT_MAX = 4096,
+	FILL_MAX_MIB = 64, /* more than the vfs of the scenario has */
 };
 
 static struct {
@@ -441,9 +442,30 @@ test_hostile(void)
 		fail("the vfs took %u packets without room to acknowledge them", n);
 	cn_log(state.env, "flood stalls only its own stream (%u packets)", n);
 
-	/* the vfs still serves a fresh client */
-	fresh = open_fs("/", false);
+	/* the vfs still serves a fresh client; filling its ram ends in a
+	 * failed write, and unlinking gives the room back */
+	fresh = open_fs("/", true);
 	check_content(fresh, "/data/greeting", "imported greeting");
+	{
+		static char chunk[1 << 20];
+		unsigned mib = 0;
+		int r = 0;
+
+		expect(cn_fs_dir(fresh, "/", false, &dir), 0, "dir /");
+		expect(cn_fs_file(fresh, dir, "fill", CN_FS_WRITE_ONLY, true, &file), 0,
+		       "create /fill");
+		while (mib < FILL_MAX_MIB &&
+		       (r = cn_fs_write(fresh, file, CN_FS_SEEK_TAIL, chunk, sizeof(chunk))) == 0)
+			mib++;
+		if (r != CN_ERR_UNAVAILABLE)
+			fail("filling the ram: %s after %u MiB", cn_strerror(r), mib);
+		cn_fs_close_handle(fresh, file);
+		expect(cn_fs_unlink(fresh, dir, "fill"), 0, "unlink /fill");
+		expect(cn_fs_write_all(fresh, "/after", "room again", 10), 0, "write after");
+		cn_fs_close_handle(fresh, dir);
+		cn_log(state.env, "ram full after %s MiB, room again after unlink",
+		       mib > 1 ? "some" : "no");
+	}
 	cn_fs_close(fresh);
 	cn_log(state.env, "test-fs: hostile: done");
 	cn_exit(state.env, 0);
