@@ -146,13 +146,19 @@ be_num_entries(void *be, void *node, uint32_t *ret)
 	return 0;
 }
 
+static struct cn_fs_server *server; /* in the serving process */
+
+/* A truncate is a change watchers learn of at once. */
 static int
 be_truncate(void *be, void *node, uint64_t size)
 {
+	struct node *n = node;
+
 	(void)be;
 	if (size > sizeof(nodes[0].data))
 		return CN_ERR_NO_SPACE;
-	((struct node *)node)->len = (size_t)size;
+	n->len = (size_t)size;
+	cn_fs_server_notify(server, n->path);
 	return 0;
 }
 
@@ -238,6 +244,7 @@ start(void)
 	report_fd = pipefd[1];
 	CN_ASSERT_EQ(cn_ep_create(&ep), 0);
 	CN_ASSERT_EQ(cn_fs_server_create(ep, &backend, NULL, on_error, NULL, &fs), 0);
+	server = fs;
 	for (unsigned i = 0; i < SESSIONS; i++) {
 		size_t size = cn_ps_dataspace_size(CN_FS_TX_QUEUE_SIZE, TX_PAYLOAD);
 		struct cn_fs_session *s;
@@ -643,6 +650,79 @@ CN_TEST(test_fs_client_never_acks)
 	cn_signal_submit(s.server_sig, 1);
 	CN_ASSERT_EQ(next_ack(&s, &ack), -EAGAIN);
 	CN_ASSERT_STR(reports(), "");
+}
+
+static int
+truncate_rpc(int cap, uint32_t file, uint64_t size)
+{
+	struct cn_msg msg;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_FS_TRUNCATE);
+	cn_msg_put_u32(&msg, file);
+	cn_msg_put_u64(&msg, size);
+	r = cn_call(cap, &msg);
+	cn_msg_reset(&msg);
+	return r;
+}
+
+CN_TEST(test_fs_content_changed)
+{
+	struct session s;
+	struct cn_packet ack;
+	uint32_t d, f, w, w2;
+
+	start();
+	stream_start(srv.caps[0], &s);
+	CN_ASSERT_EQ(dir(s.cap, "/", &d), 0);
+	CN_ASSERT_EQ(file(s.cap, d, "a", CN_FS_READ_WRITE, 0, &f), 0);
+	CN_ASSERT_EQ(rpc_path(s.cap, CN_FS_WATCH, "/a", 2, -1, &w), 0);
+	CN_ASSERT_EQ(rpc_path(s.cap, CN_FS_WATCH, "/d", 2, -1, &w2), 0);
+	/* a change: a CONTENT_CHANGED nobody submitted, for the watch of /a only */
+	CN_ASSERT_EQ(truncate_rpc(s.cap, f, 3), 0);
+	CN_ASSERT_EQ(next_ack(&s, &ack), 0);
+	CN_ASSERT_EQ(cn_fs_packet_op(&ack), CN_FS_CONTENT_CHANGED);
+	CN_ASSERT_EQ(cn_fs_packet_handle(&ack), w);
+	CN_ASSERT(ack.offset == 0 && ack.size == 1 && ack.status == 0);
+	cn_signal_submit(s.server_sig, 1);
+	CN_ASSERT_EQ(next_ack(&s, &ack), -EAGAIN);
+
+	/* with the ack queue full, the notification waits for room */
+	for (unsigned i = 0; i < 2 * CN_FS_TX_QUEUE_SIZE; i++) {
+		struct cn_packet p = packet(&s, CN_FS_READ, f, 0, 3);
+
+		if (i == CN_FS_TX_QUEUE_SIZE)
+			usleep(100 * 1000); /* the server takes the first ones */
+		submit_raw(&s, &p);
+	}
+	usleep(100 * 1000);
+	CN_ASSERT(!cn_ps_ready_to_submit(&s.ps));
+	CN_ASSERT_EQ(truncate_rpc(s.cap, f, 2), 0);
+	CN_ASSERT_EQ(truncate_rpc(s.cap, f, 1), 0); /* coalesces with the first */
+	{
+		unsigned reads = 0, changed = 0;
+
+		while (next_ack(&s, &ack) == 0) {
+			if (cn_fs_packet_op(&ack) == CN_FS_CONTENT_CHANGED) {
+				/* only once there was room */
+				CN_ASSERT(reads >= CN_FS_TX_QUEUE_SIZE);
+				CN_ASSERT_EQ(cn_fs_packet_handle(&ack), w);
+				changed++;
+			} else {
+				CN_ASSERT(ack.status >= 1 &&
+				          ack.status <= 3); /* truncated meanwhile */
+				reads++;
+			}
+			cn_signal_submit(s.server_sig, 1);
+		}
+		CN_ASSERT_EQ(reads, 2 * CN_FS_TX_QUEUE_SIZE);
+		CN_ASSERT_EQ(changed, 1);
+	}
+	/* a closed watch hears nothing */
+	CN_ASSERT_EQ(rpc_u32(s.cap, CN_FS_CLOSE, w), 0);
+	CN_ASSERT_EQ(truncate_rpc(s.cap, f, 0), 0);
+	CN_ASSERT_EQ(next_ack(&s, &ack), -EAGAIN);
 }
 
 CN_TEST(test_fs_read_only_session)
