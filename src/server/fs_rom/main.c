@@ -38,6 +38,7 @@ struct rom_session {
 	bool watching;
 	uint32_t watch;
 	char watched[CN_FS_PATH_MAX];
+	bool closed; /* closed while a refresh was in progress: freed after it */
 	struct rom_session *next;
 };
 
@@ -46,9 +47,33 @@ static struct {
 	struct cn_env *env;
 	struct cn_fs *fs;
 	struct rom_session *sessions;
-	bool refreshing; /* a refresh is in progress; another was asked for */
-	bool again;
+	/*
+	 * A refresh reads files through the File_system session, which
+	 * dispatches the entrypoint while it waits: session requests and
+	 * notifications may arrive meanwhile. They are noted and handled
+	 * after the refresh round; no session is freed during one.
+	 */
+	bool refreshing;
+	bool again; /* a notification or a new session arrived meanwhile */
 } state;
+
+static void session_free(struct rom_session *s);
+
+/* Free the sessions closed during a refresh round. */
+static void
+reap_closed(void)
+{
+	for (struct rom_session **p = &state.sessions; *p;) {
+		struct rom_session *s = *p;
+
+		if (!s->closed) {
+			p = &s->next;
+			continue;
+		}
+		*p = s->next;
+		session_free(s);
+	}
+}
 
 static void
 signal_client(struct rom_session *s)
@@ -162,9 +187,11 @@ refresh_all(void)
 	do {
 		state.again = false;
 		for (struct rom_session *s = state.sessions; s; s = s->next)
-			refresh(s);
+			if (!s->closed)
+				refresh(s);
 	} while (state.again);
 	state.refreshing = false;
+	reap_closed();
 }
 
 static void
@@ -229,10 +256,9 @@ rom_create(void *data, const struct cn_session_request *req, void **ret_session,
 	}
 	s->next = state.sessions;
 	state.sessions = s;
-	if (state.refreshing)
-		state.again = true; /* a refresh round is in progress: it takes this one too */
-	else
-		refresh(s);
+	/* the round reads the new session's file too (a round in progress
+	 * goes once more) */
+	refresh_all();
 	*ret_session = s;
 	*ret_cap = cn_obj_cap(s->obj);
 	return 0;
@@ -244,13 +270,9 @@ rom_close(void *data, void *session)
 	struct rom_session *s = session;
 
 	(void)data;
-	for (struct rom_session **p = &state.sessions; *p; p = &(*p)->next) {
-		if (*p == s) {
-			*p = s->next;
-			break;
-		}
-	}
-	session_free(s);
+	s->closed = true;
+	if (!state.refreshing)
+		reap_closed();
 }
 
 static const struct cn_service_ops rom_service = {
