@@ -133,7 +133,7 @@ cairn(int first, int last, double ret_ms[OPS])
 static int
 run_placement(const struct bench_placement *p)
 {
-	double base[OPS], cn[OPS];
+	double base[OPS] = {0}, cn[OPS] = {0};
 	char cpus[32];
 	int r;
 
