@@ -198,10 +198,12 @@ int cn_fs_num_entries(struct cn_fs *fs, uint32_t dir, uint32_t *ret_count);
 
 /*
  * Blocking transfers through the packet stream (the entrypoint is
- * dispatched while waiting). Large transfers are split into packets of at
- * most the tx buffer's size. A read returns fewer bytes at the end of the
- * file; a failed packet is CN_ERR_UNAVAILABLE. One transfer at a time:
- * -EBUSY if a handler calls in while one is in progress.
+ * dispatched while waiting, so other handlers may run meanwhile). A
+ * transfer that fits into half the tx buffer is one packet; a larger one
+ * goes as packets of an eighth of the buffer, 8 in flight. A read returns
+ * fewer bytes at the end of the file; a failed packet (e.g. no space) is
+ * CN_ERR_UNAVAILABLE, a short write CN_ERR_NO_SPACE. One transfer at a
+ * time: -EBUSY if a handler calls in while one is in progress.
  */
 int cn_fs_read(struct cn_fs *fs, uint32_t handle, uint64_t pos, void *buf, size_t len,
                size_t *ret_len);

@@ -11,6 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+enum { CN_FS_CLIENT_DEPTH = 8 }; /* packets a transfer keeps in flight */
+
+struct flight {
+	bool used, acked;
+	struct cn_packet p, ack;
+	size_t off, len; /* within the transfer */
+};
+
 struct cn_fs {
 	struct cn_env *env; /* NULL if attached to a foreign session cap */
 	struct cn_ep *ep;
@@ -20,11 +28,9 @@ struct cn_fs {
 	struct cn_ps ps;
 	int server_sig;
 	struct cn_sig *sig;
-	bool raw;  /* the user drains acknowledgements */
-	bool busy; /* a transfer is in progress */
-	bool waiting, done;
-	uint64_t wait_offset;
-	struct cn_packet result;
+	bool raw;                                 /* the user drains acknowledgements */
+	bool busy;                                /* a transfer is in progress */
+	struct flight flight[CN_FS_CLIENT_DEPTH]; /* the packets of the transfer */
 	/* CONTENT_CHANGED handles not yet delivered (a set) */
 	uint32_t pending[CN_FS_WATCHES_MAX];
 	unsigned pending_count;
@@ -68,9 +74,22 @@ note_changed(struct cn_fs *fs, uint32_t handle)
 		fs->pending[fs->pending_count++] = handle;
 }
 
+static struct flight *
+awaited(struct cn_fs *fs, const struct cn_packet *p)
+{
+	for (unsigned i = 0; i < CN_FS_CLIENT_DEPTH; i++) {
+		struct flight *f = &fs->flight[i];
+
+		if (f->used && !f->acked && f->p.offset == p->offset)
+			return f;
+	}
+	return NULL;
+}
+
 static void
 drain_acks(struct cn_fs *fs)
 {
+	struct flight *f;
 	struct cn_packet p;
 	bool any = false;
 
@@ -78,9 +97,9 @@ drain_acks(struct cn_fs *fs)
 		any = true;
 		if (cn_fs_packet_op(&p) == CN_FS_CONTENT_CHANGED) {
 			note_changed(fs, cn_fs_packet_handle(&p));
-		} else if (fs->waiting && p.offset == fs->wait_offset) {
-			fs->result = p;
-			fs->done = true;
+		} else if ((f = awaited(fs, &p)) != NULL) {
+			f->ack = p;
+			f->acked = true;
 		} else {
 			cn_ps_free(&fs->ps, &p); /* not ours to wait for: forget it */
 		}
@@ -414,83 +433,143 @@ cn_fs_move(struct cn_fs *fs, uint32_t from_dir, const char *from, uint32_t to_di
 /* --- transfers ----------------------------------------------------------- */
 
 /*
- * One packet: submit it, wait for its acknowledgement. For READ the data
- * is copied to buf; *ret_len is the length done.
+ * A transfer splits into packets of at most `chunk` bytes and keeps up to
+ * CN_FS_CLIENT_DEPTH of them in flight; they complete in order. A short
+ * read ends the transfer (the end of the file), a failed packet fails it.
  */
-static int
-transfer_one(struct cn_fs *fs, enum cn_fs_packet_op op, uint32_t handle, uint64_t tag, void *buf,
-             size_t len, size_t *ret_len)
+static size_t
+chunk_size(struct cn_fs *fs, enum cn_fs_packet_op op, uint64_t pos, size_t len)
 {
-	struct cn_packet p;
-	int r;
+	uint64_t payload = fs->ps.payload_size, chunk;
 
-	r = cn_ps_alloc(&fs->ps, len ? len : 1, &p);
-	if (r < 0)
-		return r;
-	p.opcode = cn_fs_packet_opcode(op, handle);
-	p.tag = tag;
-	p.status = (uint32_t)len;
+	if ((op != CN_FS_READ && op != CN_FS_WRITE) || (op == CN_FS_READ && pos == CN_FS_SEEK_TAIL))
+		return len < payload ? len : (size_t)payload; /* one packet at a time */
+	if (len <= payload / 2)
+		return len; /* one packet is the fastest */
+	chunk = payload / CN_FS_CLIENT_DEPTH / CN_PS_ALIGN * CN_PS_ALIGN;
+	return chunk ? (size_t)chunk : (size_t)payload;
+}
+
+/* Submit the next packet of the transfer into a free slot; whether one was. */
+static bool
+submit_next(struct cn_fs *fs, enum cn_fs_packet_op op, uint32_t handle, uint64_t pos,
+            const uint8_t *buf, size_t len, size_t chunk, size_t *next)
+{
+	struct flight *f = NULL;
+	size_t n = len - *next < chunk ? len - *next : chunk;
+
+	for (unsigned i = 0; i < CN_FS_CLIENT_DEPTH && !f; i++)
+		if (!fs->flight[i].used)
+			f = &fs->flight[i];
+	if (!f || !cn_ps_ready_to_submit(&fs->ps) || cn_ps_alloc(&fs->ps, n ? n : 1, &f->p) < 0)
+		return false;
+	f->p.opcode = cn_fs_packet_opcode(op, handle);
+	f->p.tag =
+	    pos == CN_FS_SEEK_TAIL || (op != CN_FS_READ && op != CN_FS_WRITE) ? pos : pos + *next;
+	f->p.status = (uint32_t)n;
+	f->off = *next;
+	f->len = n;
 	if (op == CN_FS_WRITE)
-		memcpy(cn_ps_payload(&fs->ps, &p), buf, len);
-	while (!cn_ps_ready_to_submit(&fs->ps)) {
-		drain_acks(fs);
-		if ((r = cn_ep_wait_sig(fs->ep, fs->sig)) < 0)
-			goto out;
+		memcpy(cn_ps_payload(&fs->ps, &f->p), buf + *next, n);
+	if (cn_ps_submit(&fs->ps, &f->p) < 0) {
+		cn_ps_free(&fs->ps, &f->p);
+		return false;
 	}
-	fs->waiting = true;
-	fs->done = false;
-	fs->wait_offset = p.offset;
-	r = cn_ps_submit(&fs->ps, &p);
-	if (r < 0)
-		goto out;
-	cn_signal_submit(fs->server_sig, 1);
-	for (;;) {
-		drain_acks(fs);
-		if (fs->done)
-			break;
-		if ((r = cn_ep_wait_sig(fs->ep, fs->sig)) < 0)
-			goto out;
+	f->used = true;
+	f->acked = false;
+	*next += n;
+	return true;
+}
+
+/* The in-flight packet at offset off, if it is acknowledged. */
+static struct flight *
+completed(struct cn_fs *fs, size_t off)
+{
+	for (unsigned i = 0; i < CN_FS_CLIENT_DEPTH; i++) {
+		struct flight *f = &fs->flight[i];
+
+		if (f->used && f->off == off)
+			return f->acked ? f : NULL;
 	}
-	if (fs->result.status == CN_FS_PACKET_FAILED || fs->result.status > len) {
-		r = CN_ERR_UNAVAILABLE;
-		goto out;
-	}
-	if (op == CN_FS_READ)
-		memcpy(buf, cn_ps_payload(&fs->ps, &p), fs->result.status);
-	*ret_len = fs->result.status;
-	r = 0;
-out:
-	fs->waiting = false;
-	cn_ps_free(&fs->ps, &p);
-	return r;
+	return NULL;
+}
+
+static bool
+in_flight(const struct cn_fs *fs)
+{
+	for (unsigned i = 0; i < CN_FS_CLIENT_DEPTH; i++)
+		if (fs->flight[i].used)
+			return true;
+	return false;
 }
 
 static int
 transfer(struct cn_fs *fs, enum cn_fs_packet_op op, uint32_t handle, uint64_t pos, void *buf,
          size_t len, size_t *ret_len)
 {
-	size_t total = 0, chunk_max, n;
+	size_t chunk, next = 0, done = 0;
+	bool stop = false, first = true;
 	int r = 0;
 
 	if (fs->busy || fs->raw)
 		return -EBUSY;
 	fs->busy = true;
-	chunk_max = fs->ps.payload_size;
-	do {
-		size_t chunk = len - total < chunk_max ? len - total : chunk_max;
-		uint64_t at = pos == CN_FS_SEEK_TAIL || (op != CN_FS_READ && op != CN_FS_WRITE)
-		                  ? pos
-		                  : pos + total;
+	chunk = chunk_size(fs, op, pos, len);
+	for (;;) {
+		bool submitted = false, progress = false;
+		struct flight *f;
+		int w;
 
-		n = 0;
-		r = transfer_one(fs, op, handle, at, (uint8_t *)buf + total, chunk, &n);
-		total += n;
-		if (r < 0 || n < chunk)
+		while (!stop && (next < len || first) &&
+		       submit_next(fs, op, handle, pos, buf, len, chunk, &next)) {
+			submitted = true;
+			first = false;
+		}
+		if (submitted)
+			cn_signal_submit(fs->server_sig, 1);
+		drain_acks(fs);
+		while ((f = completed(fs, done)) != NULL) {
+			uint32_t status = f->ack.status;
+
+			if (status == CN_FS_PACKET_FAILED || status > f->len) {
+				r = CN_ERR_UNAVAILABLE;
+				stop = true;
+			} else if (!stop) {
+				if (op == CN_FS_READ)
+					memcpy((uint8_t *)buf + f->off,
+					       cn_ps_payload(&fs->ps, &f->p), status);
+				done += status;
+				if (status < f->len)
+					stop = true; /* the end of the file, or no space */
+			}
+			cn_ps_free(&fs->ps, &f->p);
+			f->used = false;
+			progress = true;
+			if (stop)
+				break;
+		}
+		if (!in_flight(fs) && (stop || (next >= len && !first)))
 			break;
-	} while (total < len);
+		if (stop) {
+			/* forget the rest: their acknowledgements are freed on arrival */
+			for (unsigned i = 0; i < CN_FS_CLIENT_DEPTH; i++)
+				if (fs->flight[i].used && fs->flight[i].acked) {
+					cn_ps_free(&fs->ps, &fs->flight[i].p);
+					fs->flight[i].used = false;
+				}
+			if (!in_flight(fs))
+				break;
+		}
+		if (progress)
+			continue; /* room for more packets */
+		if ((w = cn_ep_wait_sig(fs->ep, fs->sig)) < 0) {
+			r = w;
+			break;
+		}
+	}
 	fs->busy = false;
 	if (r == 0 && ret_len)
-		*ret_len = total;
+		*ret_len = done;
 	deliver_notifications(fs);
 	return r;
 }

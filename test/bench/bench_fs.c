@@ -4,7 +4,7 @@
  *
  * Cairn: core runs a vfs with <ram/> and the component bench-fs, which
  * writes and then reads a 64 MiB file through its File_system session in
- * 64 KiB packets, one in flight, and logs the median time per pass.
+ * 64 KiB packets, 8 in flight, and logs the median time per pass.
  * Baseline, measured in this process: pwrite and pread of the same bytes,
  * 64 KiB at a time, on a memfd (Linux's own in-memory file). Once with
  * every process on CPU 0 and once on CPUs 0-1.

@@ -11,6 +11,7 @@ cairn_scenario_test(vfs CONFIG vfs.config
          "test-fs. /tmp/a: abcabcabc"
          "test-fs. /tmp/a: abc$"
          "test-fs. /data/b: abc$"
+         "test-fs. 1 MiB written and read back through a 128 KiB buffer"
          "test-fs. static nodes are read-only"
          "\\[init -> vfs\\] written through the vfs$"
          "test-fs. /dev/zero and /dev/null"

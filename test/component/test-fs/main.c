@@ -32,6 +32,7 @@ enum {
 	ITERATION_MS = 200,
 	FIRST_REPORT_MS = 1000,
 	CONTENT_MAX = 4096,
+	BIG_FILE = 1 << 20,
 	FILL_MAX_MIB = 64, /* more than the vfs of the scenario has */
 };
 
@@ -150,6 +151,32 @@ wait_notified(unsigned seen, const char *what)
 	cn_log(state.env, "watch: %s changed", what);
 }
 
+/* Transfers larger than the tx buffer: many packets in flight, in order,
+ * and a read past the end stops at it. */
+static void
+check_big_file(struct cn_fs *fs)
+{
+	static uint8_t out[BIG_FILE], in[2 * BIG_FILE];
+	uint32_t dir, file;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + i / 4096);
+	expect(cn_fs_dir(fs, "/tmp", false, &dir), 0, "dir /tmp");
+	expect(cn_fs_file(fs, dir, "big", CN_FS_READ_WRITE, true, &file), 0, "create big");
+	expect(cn_fs_write(fs, file, 0, out, sizeof(out)), 0, "write big");
+	expect(cn_fs_read(fs, file, 0, in, sizeof(out), &len), 0, "read big");
+	if (len != sizeof(out) || memcmp(in, out, sizeof(out)) != 0)
+		fail("big file read back wrong (%zu bytes)", len);
+	expect(cn_fs_read(fs, file, BIG_FILE / 2, in, sizeof(in), &len), 0, "read past the end");
+	if (len != BIG_FILE / 2 || memcmp(in, out + BIG_FILE / 2, len) != 0)
+		fail("read past the end: %zu bytes", len);
+	cn_fs_close_handle(fs, file);
+	expect(cn_fs_unlink(fs, dir, "big"), 0, "unlink big");
+	cn_fs_close_handle(fs, dir);
+	cn_log(state.env, "1 MiB written and read back through a 128 KiB buffer");
+}
+
 static void
 test_vfs(void)
 {
@@ -198,6 +225,7 @@ test_vfs(void)
 	}
 	cn_fs_close_handle(fs, dir);
 	cn_log(state.env, "ram: create, append, truncate, move, unlink");
+	check_big_file(fs);
 
 	/* static nodes */
 	expect(cn_fs_write_all(fs, "/etc/motd", "x", 1), CN_ERR_PERMISSION_DENIED,
