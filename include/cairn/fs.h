@@ -313,11 +313,18 @@ int cn_fs_session_cap(const struct cn_fs_session *s);
 void cn_fs_session_destroy(struct cn_fs_session *s); /* closes its handles; NULL is ok */
 
 /*
- * Helpers for servers: whether a session label's last element is a valid
- * client sub-directory (starts with '/'), and path normalisation as the
- * server does it (joins root and path, rejects "." and ".." elements).
+ * Helpers for servers. cn_fs_path_join: join root and an absolute path,
+ * normalised as the server does it (empty elements collapse; "." and ".."
+ * are CN_ERR_LOOKUP_FAILED, too long CN_ERR_NAME_TOO_LONG).
+ * cn_fs_session_policy: Genode's session root since 25.02, the policy's
+ * `root` (default "/") joined with the label's last element, which must
+ * start with '/'; writeable if the policy says writeable="yes" and the
+ * session arguments ask for it. -EINVAL (nothing logged) otherwise.
  */
 int cn_fs_path_join(const char *root, const char *path, char *buf, size_t size);
 bool cn_fs_valid_name(const char *name);
+struct cn_xml_node;
+int cn_fs_session_policy(const struct cn_xml_node *policy, const char *label, const char *args,
+                         char *ret_root, size_t size, bool *ret_writeable);
 
 #endif

@@ -6,6 +6,7 @@
 #include <cairn/args.h>
 #include <cairn/ep.h>
 #include <cairn/fs.h>
+#include <cairn/xml.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,30 @@ cn_fs_path_join(const char *root, const char *path, char *buf, size_t size)
 	if (len >= size)
 		return CN_ERR_NAME_TOO_LONG;
 	memcpy(buf, out, len + 1);
+	return 0;
+}
+
+int
+cn_fs_session_policy(const struct cn_xml_node *policy, const char *label, const char *args,
+                     char *ret_root, size_t size, bool *ret_writeable)
+{
+	char policy_root[CN_FS_PATH_MAX] = "/", root[CN_FS_PATH_MAX], arg[8];
+	const char *sub = label ? cn_label_last(label) : NULL;
+	bool writeable = false, want = false;
+
+	if (!policy || !sub || !ret_root || !ret_writeable || sub[0] != '/')
+		return -EINVAL;
+	if (cn_xml_has_attr(policy, "root") &&
+	    cn_xml_attr_str(policy, "root", policy_root, sizeof(policy_root)) < 0)
+		return -EINVAL;
+	if (policy_root[0] != '/' || cn_fs_path_join(policy_root, sub, root, sizeof(root)) < 0 ||
+	    strlen(root) >= size)
+		return -EINVAL;
+	cn_xml_attr_bool(policy, "writeable", &writeable);
+	if (args && cn_args_str(args, "writeable", arg, sizeof(arg)) == 0)
+		want = strcmp(arg, "yes") == 0 || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0;
+	strcpy(ret_root, root);
+	*ret_writeable = writeable && want;
 	return 0;
 }
 

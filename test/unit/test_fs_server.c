@@ -11,6 +11,7 @@
 #include <cairn/ep.h>
 #include <cairn/fs.h>
 #include <cairn/pd.h>
+#include <cairn/xml.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -795,6 +796,39 @@ CN_TEST(test_fs_path_join)
 	CN_ASSERT(cn_fs_valid_name("x.y"));
 	CN_ASSERT(!cn_fs_valid_name(".."));
 	CN_ASSERT(!cn_fs_valid_name("a/b"));
+}
+
+CN_TEST(test_fs_session_policy)
+{
+	static const char config[] = "<config>"
+	                             "<policy label_prefix=\"a\" root=\"/r\" writeable=\"yes\"/>"
+	                             "<policy label_prefix=\"b\"/>"
+	                             "<policy label_prefix=\"c\" root=\"/../x\"/>"
+	                             "</config>";
+	const struct cn_xml_node *a, *b, *c;
+	struct cn_xml_doc *doc;
+	char root[CN_FS_PATH_MAX];
+	bool w;
+
+	CN_ASSERT_EQ(cn_xml_parse(config, sizeof(config) - 1, &doc, NULL), 0);
+	a = cn_xml_child(cn_xml_root(doc), "policy");
+	b = cn_xml_next(a, "policy");
+	c = cn_xml_next(b, "policy");
+	CN_ASSERT_EQ(cn_fs_session_policy(a, "a -> /sub", "writeable=yes", root, sizeof(root), &w),
+	             0);
+	CN_ASSERT_STR(root, "/r/sub");
+	CN_ASSERT(w);
+	CN_ASSERT_EQ(cn_fs_session_policy(a, "a -> /", "writeable=no", root, sizeof(root), &w), 0);
+	CN_ASSERT_STR(root, "/r");
+	CN_ASSERT(!w);
+	CN_ASSERT_EQ(cn_fs_session_policy(b, "b -> /", "writeable=yes", root, sizeof(root), &w), 0);
+	CN_ASSERT_STR(root, "/");
+	CN_ASSERT(!w); /* the policy does not allow it */
+	CN_ASSERT_EQ(cn_fs_session_policy(a, "a", "", root, sizeof(root), &w), -EINVAL);
+	CN_ASSERT_EQ(cn_fs_session_policy(a, "a -> sub", "", root, sizeof(root), &w), -EINVAL);
+	CN_ASSERT_EQ(cn_fs_session_policy(a, "a -> /../..", "", root, sizeof(root), &w), -EINVAL);
+	CN_ASSERT_EQ(cn_fs_session_policy(c, "c -> /", "", root, sizeof(root), &w), -EINVAL);
+	cn_xml_free(doc);
 }
 
 CN_TEST_MAIN()

@@ -890,26 +890,6 @@ on_error(void *data, const char *label, const char *reason)
 	cn_error(state.env, "client '%s': %s", label, reason);
 }
 
-/* The backend path of a session: policy root + the label's last element. */
-static int
-session_root(const struct cn_session_request *req, const struct cn_xml_node *policy, char *buf)
-{
-	char policy_root[CN_FS_PATH_MAX] = "/";
-	const char *sub = cn_label_last(req->label);
-
-	if (cn_xml_has_attr(policy, "root") &&
-	    cn_xml_attr_str(policy, "root", policy_root, sizeof(policy_root)) < 0)
-		return -EINVAL;
-	if (!sub || sub[0] != '/') {
-		cn_warning(state.env, "session root '%s' of '%s' does not start with '/'",
-		           sub ? sub : "", req->label);
-		return -EINVAL;
-	}
-	if (policy_root[0] != '/' || cn_fs_path_join(policy_root, "/", buf, CN_FS_PATH_MAX) < 0)
-		return -EINVAL;
-	return cn_fs_path_join(buf, sub, buf, CN_FS_PATH_MAX) < 0 ? -EINVAL : 0;
-}
-
 /* A writeable session's root is created when it is missing (in ram). */
 static int
 ensure_root(const char *root, bool writeable)
@@ -941,8 +921,8 @@ static int
 fs_create(void *data, const struct cn_session_request *req, void **ret_session, int *ret_cap)
 {
 	const struct cn_xml_node *config = NULL, *policy;
-	char root[CN_FS_PATH_MAX], arg[8];
-	bool writeable = false, want = false;
+	char root[CN_FS_PATH_MAX];
+	bool writeable = false;
 	uint64_t tx_buf_size;
 	struct session *s;
 	int r;
@@ -952,12 +932,12 @@ fs_create(void *data, const struct cn_session_request *req, void **ret_session, 
 		cn_warning(state.env, "no policy defined for label '%s'", req->label);
 		return CN_ERR_DENIED;
 	}
-	if (session_root(req, policy, root) < 0)
+	if (cn_fs_session_policy(policy, req->label, req->args, root, sizeof(root), &writeable) <
+	    0) {
+		cn_warning(state.env, "invalid session root '%s' of '%s'",
+		           cn_label_last(req->label), req->label);
 		return CN_ERR_DENIED;
-	cn_xml_attr_bool(policy, "writeable", &writeable);
-	if (cn_args_str(req->args, "writeable", arg, sizeof(arg)) == 0)
-		want = strcmp(arg, "yes") == 0 || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0;
-	writeable = writeable && want;
+	}
 	if (cn_args_u64(req->args, "tx_buf_size", &tx_buf_size) < 0 ||
 	    tx_buf_size < CN_FS_TX_BUF_MIN || tx_buf_size > CN_FS_TX_BUF_MAX) {
 		cn_warning(state.env, "invalid tx_buf_size from '%s', denying", req->label);
