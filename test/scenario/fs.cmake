@@ -1,0 +1,48 @@
+# File_system: the vfs server, fs_rom and rom_to_file (test/component/test-fs).
+# Included by CMakeLists.txt here, which defines cairn_scenario_test and
+# fail_always.
+
+cairn_scenario_test(vfs CONFIG vfs.config
+  EXPECT "test-fs. /data/greeting: imported greeting"
+         "test-fs. /etc/motd: Hello from inline"
+         "test-fs. /etc/vfs.config: the vfs's config ROM"
+         "test-fs. /: dev/ etc/ data/$"
+         "test-fs. /dev: log null zero$"
+         "test-fs. /tmp/a: abcabcabc"
+         "test-fs. /tmp/a: abc$"
+         "test-fs. /data/b: abc$"
+         "test-fs. 1 MiB written and read back through a 128 KiB buffer"
+         "test-fs. static nodes are read-only"
+         "\\[init -> vfs\\] written through the vfs$"
+         "test-fs. /dev/zero and /dev/null"
+         "test-fs. watch: /data/greeting changed"
+         "test-fs. /greeting: changed"
+         "test-fs. read-only session rooted at /data"
+         "test-fs: vfs: done"
+         "child \"test-fs\" exited with exit value 0"
+  FAIL "Error" "exited with exit value [1-9-]" "no route to service" "killed"
+       ${fail_always})
+
+cairn_scenario_test(vfs-hostile CONFIG vfs-hostile.config
+  EXPECT "vfs. .*Error: client 'test-fs -> /': malformed File_system request"
+         "test-fs. malformed requests refused"
+         "vfs. .*Error: client 'test-fs -> /': packet descriptor outside the buffer"
+         "test-fs. bad packets failed or dropped"
+         "vfs. .*Error: client 'test-fs -> /': broken packet stream, stopped serving it"
+         "test-fs. broken stream ended, RPCs still served"
+         "test-fs. flood stalls only its own stream .64 packets."
+         "test-fs. /data/greeting: imported greeting"
+         "test-fs. ram full after some MiB, room again after unlink"
+         "test-fs: hostile: done"
+         "child \"test-fs\" exited with exit value 0"
+  FAIL "test-fs. .*Error" "exited with exit value [1-9-]" "no route to service" "killed"
+       ${fail_always})
+
+cairn_scenario_test(fs_rom_update CONFIG fs_rom_update.config
+  EXPECT "reader. ROM 'iteration' is invalid"
+         "reader. ROM 'iteration':$" "reader.   <config iteration=\"3\"/>"
+         "reader. ROM 'iteration':$" "reader.   <config iteration=\"4\"/>"
+         "test-fs: reader: done"
+         "child \"reader\" exited with exit value 0"
+  FAIL "Error" "exited with exit value [1-9-]" "no route to service" "killed"
+       ${fail_always})
