@@ -168,10 +168,27 @@ cn_session_close(struct cn_env *env, uint32_t id)
 	msg.owns_caps = false;
 	cn_msg_init(&msg, CN_PARENT_CLOSE);
 	cn_msg_put_u32(&msg, id);
-	r = cn_call(env->parent, &msg);
+	r = ensure_session_sigh(env);
+	if (r == 0)
+		r = cn_call(env->parent, &msg);
 	cn_msg_reset(&msg);
-	/* A pending close completes at the parent; nothing to wait for. */
-	return r == CN_ERR_PENDING ? 0 : r;
+	/* Pending: the server closes it asynchronously; as Genode's, we
+	 * return once it has (SESSION_CAP then no longer knows the id). */
+	if (r != CN_ERR_PENDING)
+		return r;
+	for (;;) {
+		int cap;
+
+		r = cn_ep_wait_sig(env->ep, env->priv->session_sig);
+		if (r == 0)
+			r = cn_session_cap(env, id, &cap);
+		if (r == 0) {
+			close(cap);
+			return CN_ERR_BAD_MESSAGE; /* the parent hands out a closed session */
+		}
+		if (r != CN_ERR_PENDING)
+			return r == CN_ERR_NOT_FOUND ? 0 : r;
+	}
 }
 
 int
@@ -187,9 +204,22 @@ cn_session_upgrade(struct cn_env *env, uint32_t id, uint64_t ram_quota, uint32_t
 	cn_msg_init(&msg, CN_PARENT_UPGRADE);
 	cn_msg_put_u32(&msg, id);
 	cn_msg_put_str(&msg, args);
-	r = cn_call(env->parent, &msg);
+	r = ensure_session_sigh(env);
+	if (r == 0)
+		r = cn_call(env->parent, &msg);
 	cn_msg_reset(&msg);
-	return r == CN_ERR_PENDING ? 0 : r;
+	/* Pending: the server has yet to take it (as Genode's, the upgrade
+	 * returns once it has); SESSION_CAP answers pending until then. */
+	while (r == CN_ERR_PENDING) {
+		int cap;
+
+		r = cn_ep_wait_sig(env->ep, env->priv->session_sig);
+		if (r == 0)
+			r = cn_session_cap(env, id, &cap);
+		if (r == 0)
+			close(cap);
+	}
+	return r;
 }
 
 static void

@@ -49,6 +49,8 @@ struct session {
 	enum session_state state;
 	enum pending_request pending;       /* what the server has yet to fetch */
 	uint64_t upgrade_ram, upgrade_caps; /* donated, not yet told to the server */
+	bool upgrade_in_flight;             /* the server got one, no answer yet */
+	bool upgrading;                     /* the client (or our parent) waits for it */
 	int32_t error;                      /* why it was denied */
 	int cap;
 	uint64_t ram, caps; /* donated by the client */
@@ -97,6 +99,7 @@ struct child {
 	uint32_t next_server_id;
 	bool alive, exited;
 	bool incomplete; /* an environment session had no route: not started */
+	bool env_denied; /* ... or was denied by its server: waits in startup */
 	bool restart_scheduled;
 	struct route_rec env_log_route, binary_route;
 	int exit_value;
@@ -152,6 +155,8 @@ bool init_child_routes_changed(struct init *init, struct child *c);
 void init_child_services_withdrawn(struct init *init, struct child *c);
 /* The parent signalled a change of sessions it answered "pending". */
 void init_parent_sessions_update(struct cn_env *env);
+/* Retry, deny or close what our parent asked us for, by the new policies. */
+void init_parent_requests_update(struct init *init);
 /* Offer the services of the config's <service> nodes to our parent. */
 void init_announce_services(struct init *init);
 

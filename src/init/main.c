@@ -691,6 +691,7 @@ heartbeat_tick(void *data, uint32_t events)
 		c->heartbeat_pending = true;
 		cn_signal_submit(c->heartbeat_sigh, 1);
 	}
+	init_state_report_later(init); /* skipped heartbeats may have changed */
 }
 
 /* <heartbeat rate_ms="N"/> at the top of the config: a timerfd in init's
@@ -790,6 +791,7 @@ apply_config(struct init *init)
 	for (struct child *c = fresh; c; c = c->next)
 		child_start(init, c, true);
 	reevaluate_routes(init);
+	init_parent_requests_update(init);
 	init_announce_services(init);
 	init_state_report(init);
 }

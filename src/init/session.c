@@ -360,6 +360,26 @@ wake_client(struct child *client)
 		cn_signal_submit(client->session_sigh, 1);
 }
 
+/* A session was answered: its client learns of it, except of a denied
+ * environment LOG session. Such a child never gets to run its code (it
+ * waits in its startup): like Genode's child with a missing environment
+ * session, it is incomplete until a reconfiguration re-routes it. */
+static void
+session_settled(struct init *init, struct session *s)
+{
+	struct child *c = s->client;
+
+	if (!c)
+		return;
+	if (s->client_id == CN_ENV_LOG && s->state == SESSION_DENIED) {
+		c->incomplete = c->env_denied = true;
+		c->alive = false;
+		init_state_report_later(init);
+		return;
+	}
+	wake_client(c);
+}
+
 /* The inline config ROM, served by init itself. */
 static int
 config_rom_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
@@ -526,6 +546,8 @@ session_cap(struct init *init, struct child *client, struct cn_rpc *rpc)
 		return CN_ERR_NOT_FOUND;
 	switch (s->state) {
 	case SESSION_AVAILABLE:
+		if (s->upgrading)
+			return CN_ERR_PENDING; /* its upgrade is not through yet */
 		cn_msg_put_cap(rpc->out, s->local ? cn_obj_cap(s->local) : s->cap);
 		return CN_OK;
 	case SESSION_DENIED:
@@ -564,6 +586,15 @@ close_session(struct init *init, struct session *s)
 	wake_server(s->server);
 }
 
+/* Is the client's session id still being closed by its server? */
+static bool
+s_closing(struct init *init, struct child *client, uint32_t id)
+{
+	struct session *s = client_session(init, client, id);
+
+	return s && s->state == SESSION_CLOSE_REQUESTED;
+}
+
 static int
 close_request(struct init *init, struct child *client, struct cn_rpc *rpc)
 {
@@ -578,6 +609,11 @@ close_request(struct init *init, struct child *client, struct cn_rpc *rpc)
 	if (!s)
 		return CN_ERR_NOT_FOUND;
 	close_session(init, s);
+	if (s_closing(init, client, id)) {
+		/* as Genode's: the client waits until the server closed it
+		 * (SESSION_CAP answers pending until then, then not found) */
+		return CN_ERR_PENDING;
+	}
 	return CN_OK;
 }
 
@@ -622,8 +658,9 @@ upgrade_request(struct init *init, struct child *client, struct cn_rpc *rpc)
 		s->caps += caps;
 		s->upgrade_ram += ram;
 		s->upgrade_caps += caps;
+		s->upgrading = true;
 		wake_server(s->server);
-		return CN_OK;
+		return CN_ERR_PENDING; /* the client waits until the server took it */
 	}
 	msg.owns_caps = false;
 	cn_msg_init(&msg, CN_PARENT_UPGRADE);
@@ -675,12 +712,14 @@ next_request(struct init *init, struct child *server, struct cn_rpc *rpc)
 	for (struct session *s = init->sessions; s; s = s->next) {
 		char args[96];
 
+		/* an upgrade the client made before closing still comes first */
 		if (s->server != server || (!s->upgrade_ram && !s->upgrade_caps) ||
-		    s->state != SESSION_AVAILABLE)
+		    (s->state != SESSION_AVAILABLE && s->state != SESSION_CLOSE_REQUESTED))
 			continue;
 		snprintf(args, sizeof(args), "ram_quota=%llu, cap_quota=%llu",
 		         (unsigned long long)s->upgrade_ram, (unsigned long long)s->upgrade_caps);
 		s->upgrade_ram = s->upgrade_caps = 0;
+		s->upgrade_in_flight = true;
 		cn_msg_put_u32(rpc->out, CN_REQUEST_UPGRADE);
 		cn_msg_put_u32(rpc->out, s->server_id);
 		cn_msg_put_str(rpc->out, s->service);
@@ -727,11 +766,28 @@ session_response(struct init *init, struct child *server, struct cn_rpc *rpc)
 	s = server_session(init, server, id);
 	if (!s)
 		return CN_ERR_NOT_FOUND;
+	if (s->upgrade_in_flight) {
+		/* the answer to the upgrade it fetched (it may be closing, too) */
+		s->upgrade_in_flight = false;
+		if (s->upgrade_ram || s->upgrade_caps)
+			return CN_OK; /* another one is waiting: its answer counts */
+		if (s->upgrading) {
+			s->upgrading = false;
+			if (s->for_parent)
+				respond_parent(init, s->parent_request_id, CN_OK);
+			else
+				wake_client(s->client);
+		}
+		return CN_OK;
+	}
 	if (s->state == SESSION_CLOSE_REQUESTED) {
+		struct child *client = s->client;
+
 		refund(init, s);
 		if (s->for_parent)
 			respond_parent(init, s->parent_request_id, CN_OK);
 		session_free(init, s);
+		wake_client(client); /* it waits for the close */
 		return CN_OK;
 	}
 	if (s->state == SESSION_CREATE_REQUESTED && response < 0) {
@@ -746,7 +802,7 @@ session_response(struct init *init, struct child *server, struct cn_rpc *rpc)
 		if (!s->client)
 			session_free(init, s);
 		else
-			wake_client(s->client);
+			session_settled(init, s);
 	}
 	return CN_OK;
 }
@@ -909,6 +965,11 @@ init_child_sessions_release(struct init *init, struct child *child)
 		 * available one is restarted by the next re-evaluation */
 		s->server = NULL;
 		s->server_gone = true;
+		if (s->upgrading) {
+			/* nobody will take it: the waiting client goes on */
+			s->upgrading = s->upgrade_in_flight = false;
+			wake_client(s->client);
+		}
 		s->parent_id = 0;
 		if (s->for_parent) {
 			/* our parent learns of a pending one now, of an
@@ -924,7 +985,7 @@ init_child_sessions_release(struct init *init, struct child *child)
 		if (s->state == SESSION_CREATE_REQUESTED) {
 			s->state = SESSION_DENIED;
 			s->error = CN_ERR_DENIED;
-			wake_client(s->client);
+			session_settled(init, s);
 		}
 		if (!s->client)
 			session_free(init, s);
@@ -963,7 +1024,7 @@ init_parent_sessions_update(struct cn_env *env)
 		if (s->state == SESSION_CREATE_REQUESTED)
 			continue;
 		if (s->client)
-			wake_client(s->client);
+			session_settled(init, s);
 		else
 			close_session(init, s);
 	}
@@ -980,29 +1041,29 @@ parent_request(struct init *init, uint32_t id)
 	return NULL;
 }
 
-/* A session our parent asks for: the <service> node's policy for the label
- * names the child that serves it; the request goes there like a child's. */
+/* Where a request of our parent goes by the policy of its <service>
+ * node: 0 with the serving child and the label there; CN_ERR_PENDING if
+ * that child is not there or does not provide the service (yet: Genode
+ * keeps such a request until it is); CN_ERR_DENIED if no policy matches. */
 static int
-parent_create(struct init *init, uint32_t id, const char *service, const char *args)
+parent_policy_route(struct init *init, const char *service, const char *label, struct target *ret,
+                    bool quiet)
 {
 	const struct cn_xml_node *svc = NULL, *policy, *target;
-	char label[CN_LABEL_MAX] = "", name[INIT_NAME_MAX], fwd[CN_ARGS_MAX];
-	uint64_t ram = 0, caps = 0;
-	struct target t;
+	char name[INIT_NAME_MAX];
 	struct child *c;
-	struct session *s;
 
 	cn_xml_for_each(n, init_config_root(init), "service")
 	{
 		if (cn_xml_attr_is(n, "name", service))
 			svc = n;
 	}
-	if (!svc || parent_request(init, id))
+	if (!svc)
 		return CN_ERR_DENIED;
-	cn_args_str(args, "label", label, sizeof(label));
 	policy = cn_policy_select(svc, label);
 	if (!policy) {
-		cn_warning(init->env, "no policy defined for label '%s'", label);
+		if (!quiet)
+			cn_warning(init->env, "no policy defined for label '%s'", label);
 		return CN_ERR_DENIED;
 	}
 	target = cn_xml_child(policy, "child");
@@ -1010,37 +1071,134 @@ parent_create(struct init *init, uint32_t id, const char *service, const char *a
 		return CN_ERR_DENIED;
 	c = find_child(init, name);
 	if (!c || c->exited || provided_index(c, service) < 0)
-		return CN_ERR_DENIED;
-	if (target_label(target, label, &t) < 0 ||
-	    cn_args_set_str(args, "label", t.label, fwd, sizeof(fwd)) < 0)
+		return CN_ERR_PENDING;
+	ret->server = c;
+	return target_label(target, label, ret) < 0 ? CN_ERR_INVALID_ARG : 0;
+}
+
+/* Hand a request of our parent on to the child t names. */
+static int
+forward_parent_request(struct init *init, struct session *s, const struct target *t)
+{
+	char fwd[CN_ARGS_MAX];
+
+	if (cn_args_set_str(s->args, "label", t->label, fwd, sizeof(fwd)) < 0)
 		return CN_ERR_INVALID_ARG;
+	/* our parent put the donation into our PD; it moves on to the server */
+	if (transfer(init->env->pd, t->server->pd, s->ram, s->caps) < 0)
+		return CN_ERR_INSUFFICIENT_RAM;
+	s->server = t->server;
+	s->server_id = ++t->server->next_server_id;
+	s->pending = PENDING_CREATE;
+	record_route(&s->route, t);
+	snprintf(s->args, sizeof(s->args), "%s", fwd);
+	if (t->server->announced[provided_index(t->server, s->service)])
+		wake_server(t->server);
+	return 0;
+}
+
+/* A session our parent asks for (init as a server): recorded, and
+ * forwarded at once or once its server is there. */
+static int
+parent_create(struct init *init, uint32_t id, const char *service, const char *args)
+{
+	char label[CN_LABEL_MAX] = "";
+	uint64_t ram = 0, caps = 0;
+	struct target t;
+	struct session *s;
+	int r;
+
+	if (parent_request(init, id))
+		return CN_ERR_DENIED;
+	cn_args_str(args, "label", label, sizeof(label));
+	r = parent_policy_route(init, service, label, &t, false);
+	if (r < 0 && r != CN_ERR_PENDING)
+		return r;
 	cn_args_u64(args, "ram_quota", &ram);
 	cn_args_u64(args, "cap_quota", &caps);
-	/* our parent put the donation into our PD; it moves on to the server */
-	if (transfer(init->env->pd, c->pd, ram, caps) < 0)
-		return CN_ERR_INSUFFICIENT_RAM;
 	s = calloc(1, sizeof(*s));
-	if (!s) {
-		transfer(c->pd, init->env->pd, ram, caps);
+	if (!s)
 		return -ENOMEM;
-	}
 	*s = (struct session){.client = NULL,
-	                      .server = c,
-	                      .server_id = ++c->next_server_id,
 	                      .state = SESSION_CREATE_REQUESTED,
-	                      .pending = PENDING_CREATE,
 	                      .cap = -1,
 	                      .ram = ram,
 	                      .caps = caps,
 	                      .for_parent = true,
 	                      .parent_request_id = id};
 	snprintf(s->service, sizeof(s->service), "%s", service);
-	snprintf(s->args, sizeof(s->args), "%s", fwd);
+	snprintf(s->args, sizeof(s->args), "%s", args);
+	snprintf(s->label, sizeof(s->label), "%s", label);
+	if (r == 0) {
+		r = forward_parent_request(init, s, &t);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+	}
 	s->next = init->sessions;
 	init->sessions = s;
-	if (c->announced[provided_index(c, service)])
-		wake_server(c);
 	return CN_ERR_PENDING;
+}
+
+/* After a reconfiguration (Genode's apply_updated_policy): requests still
+ * waiting for their server are forwarded if it is there now or denied if
+ * no policy matches any more; forwarded sessions whose policy now names
+ * another child (or none) are closed. */
+void
+init_parent_requests_update(struct init *init)
+{
+	struct session *s, *next;
+
+	for (s = init->sessions; s; s = next) {
+		struct target t;
+		int r;
+
+		next = s->next;
+		if (!s->for_parent || s->state == SESSION_CLOSE_REQUESTED ||
+		    s->state == SESSION_DENIED)
+			continue;
+		r = parent_policy_route(init, s->service, s->label, &t, true);
+		if (!s->server) {
+			if (r == 0)
+				r = forward_parent_request(init, s, &t);
+			if (r < 0 && r != CN_ERR_PENDING) {
+				respond_parent(init, s->parent_request_id, r);
+				session_free(init, s);
+			}
+			continue;
+		}
+		if (r == 0 && t.server->id == s->route.server &&
+		    strcmp(t.label, s->route.label) == 0)
+			continue;
+		close_session(init, s); /* answered once the server closed it */
+	}
+}
+
+/* Our parent donates more to a session it asked us for: on to its server. */
+static void
+parent_upgrade(struct init *init, uint32_t id, const char *args)
+{
+	struct session *s = parent_request(init, id);
+	uint64_t ram = 0, caps = 0;
+
+	cn_args_u64(args, "ram_quota", &ram);
+	cn_args_u64(args, "cap_quota", &caps);
+	if (s && s->server && s->state == SESSION_AVAILABLE &&
+	    transfer(init->env->pd, s->server->pd, ram, caps) == 0) {
+		s->ram += ram;
+		s->caps += caps;
+		s->upgrade_ram += ram;
+		s->upgrade_caps += caps;
+		s->upgrading = true; /* answered once the server took it */
+		wake_server(s->server);
+		return;
+	} else if (s) {
+		/* not forwarded (yet): init keeps it with the session */
+		s->ram += ram;
+		s->caps += caps;
+	}
+	respond_parent(init, id, CN_OK);
 }
 
 static void
@@ -1090,9 +1248,11 @@ parent_requests(void *data, uint32_t count)
 		case CN_REQUEST_CLOSE:
 			parent_close(init, id);
 			break;
+		case CN_REQUEST_UPGRADE:
+			parent_upgrade(init, id, args);
+			break;
 		default:
-			/* upgrades are not forwarded yet: the quota stays with us */
-			respond_parent(init, id, CN_OK);
+			respond_parent(init, id, CN_ERR_INVALID_ARG);
 			break;
 		}
 	}
@@ -1303,7 +1463,7 @@ init_child_routes_changed(struct init *init, struct child *c)
 
 	if (c->exited)
 		return false;
-	if (c->incomplete) {
+	if (c->incomplete && !c->env_denied) {
 		/* a missing dependency became available */
 		return route_ex(init, c, "LOG", c->name, NULL, &t, true) == 0 &&
 		       route_ex(init, c, "ROM", c->binary, NULL, &t, true) == 0;

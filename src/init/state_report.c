@@ -224,29 +224,22 @@ generate(struct init *init, const struct cn_xml_node *report, struct writer *w)
 		}
 		for (int provided = 0; provided < 2; provided++) {
 			const char *node = provided ? "provided" : "requested";
-			bool any = false;
 
 			if (!flag(report, node))
 				continue;
+			/* present whenever asked for, empty or not (as Genode's) */
+			put(w, "<%s>", node);
 			/* the environment sessions init holds at its parent for it */
-			if (!provided && (c->pd >= 0 || c->log >= 0)) {
-				put(w, "<%s>", node);
-				any = true;
+			if (!provided) {
 				if (c->pd >= 0)
 					put_env_session(w, "PD", c->name);
 				if (c->log >= 0)
 					put_env_session(w, "LOG", c->name);
 			}
-			for (const struct session *s = init->sessions; s; s = s->next) {
-				if ((provided ? s->server : s->client) != c)
-					continue;
-				if (!any)
-					put(w, "<%s>", node);
-				any = true;
-				put_session(w, s, flag(report, "session_args"));
-			}
-			if (any)
-				put(w, "</%s>", node);
+			for (const struct session *s = init->sessions; s; s = s->next)
+				if ((provided ? s->server : s->client) == c)
+					put_session(w, s, flag(report, "session_args"));
+			put(w, "</%s>", node);
 		}
 		put(w, "</child>");
 	}

@@ -604,9 +604,13 @@ run_node(const struct cn_xml_node *node)
 		consume_caps(node);
 	else if (cn_xml_is(node, "sleep"))
 		run_sleep(node);
-	else if (cn_xml_is(node, "sleep_forever"))
+	else if (cn_xml_is(node, "sleep_forever")) {
+		/* as Genode's: the entrypoint stops, so nothing is answered any
+		 * more, heartbeats included */
 		state.sleeping = true;
-	else if (cn_xml_is(node, "handle_yield_requests"))
+		for (;;)
+			pause();
+	} else if (cn_xml_is(node, "handle_yield_requests"))
 		handle_yield_requests();
 	else {
 		node_name(node, name, sizeof(name));
