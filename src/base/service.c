@@ -155,8 +155,13 @@ handle_requests(void *data, uint32_t count)
 		case CN_REQUEST_CLOSE:
 			slot = find_slot(t, id);
 			if (slot) {
-				slot->service->ops->close(slot->service->data, slot->session);
+				/* free the slot first: a close handler may block and
+				 * dispatch, and must not see its session again */
+				void *session = slot->session;
+				struct service *svc = slot->service;
+
 				slot->used = false;
+				svc->ops->close(svc->data, session);
 			}
 			respond(env, id, CN_OK);
 			break;

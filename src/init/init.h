@@ -150,6 +150,8 @@ int init_binary_dataspace(struct init *init, struct child *c, int *ret_ds);
 /* Would a session the child holds now be routed elsewhere (or nowhere),
  * or can an incomplete child start now? Then it must be restarted. */
 bool init_child_routes_changed(struct init *init, struct child *c);
+/* Warn about children whose environment sessions wait for each other. */
+void init_check_route_cycles(struct init *init);
 /* The services a child provides changed: sessions of withdrawn ones lose
  * their server. */
 void init_child_services_withdrawn(struct init *init, struct child *c);

@@ -668,6 +668,7 @@ heartbeat_tick(void *data, uint32_t events)
 {
 	struct init *init = data;
 	uint64_t expirations;
+	bool skipped = false;
 
 	(void)events;
 	if (read(init->heartbeat_fd, &expirations, sizeof(expirations)) < 0)
@@ -679,8 +680,10 @@ heartbeat_tick(void *data, uint32_t events)
 		next = c->next;
 		if (!hb || c->exited || !c->alive || c->heartbeat_sigh < 0)
 			continue;
-		if (c->heartbeat_pending)
+		if (c->heartbeat_pending) {
 			c->skipped_heartbeats++;
+			skipped = true;
+		}
 		if (cn_xml_attr_u64(hb, "restart_after_skipped", &limit) == 0 &&
 		    c->skipped_heartbeats > limit) {
 			cn_warning(init->env, "%s: %u heartbeats skipped, restarting", c->name,
@@ -691,7 +694,8 @@ heartbeat_tick(void *data, uint32_t events)
 		c->heartbeat_pending = true;
 		cn_signal_submit(c->heartbeat_sigh, 1);
 	}
-	init_state_report_later(init); /* skipped heartbeats may have changed */
+	if (skipped)
+		init_state_report_later(init);
 }
 
 /* <heartbeat rate_ms="N"/> at the top of the config: a timerfd in init's
@@ -786,6 +790,8 @@ apply_config(struct init *init)
 		fresh_tail = &c->next;
 	}
 	*tail = fresh;
+	if (fresh)
+		init_check_route_cycles(init);
 	for (struct child *c = fresh; c; c = c->next)
 		child_start(init, c, false);
 	for (struct child *c = fresh; c; c = c->next)

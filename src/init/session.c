@@ -563,6 +563,8 @@ session_cap(struct init *init, struct child *client, struct cn_rpc *rpc)
 static void
 close_session(struct init *init, struct session *s)
 {
+	if (s->state == SESSION_CLOSE_REQUESTED)
+		return; /* the server has it already; its answer frees it */
 	if (s->local) {
 		session_free(init, s);
 		return;
@@ -913,6 +915,8 @@ child_request(struct child *child, struct cn_rpc *rpc)
 		if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 			return CN_ERR_BAD_MESSAGE;
 		child->heartbeat_pending = false;
+		if (child->skipped_heartbeats)
+			init_state_report_later(init);
 		child->skipped_heartbeats = 0;
 		return CN_OK;
 	case CN_PARENT_RESOURCE_AVAIL_SIGH:
@@ -1490,6 +1494,58 @@ init_child_routes_changed(struct init *init, struct child *c)
 		if (s->client == c && s->client_id == CN_ENV_LOG && s->server_gone)
 			return true;
 	return false;
+}
+
+/* The child whose service c's environment LOG session is routed to, or
+ * NULL (init's parent, or no route). */
+static struct child *
+env_log_server(struct init *init, struct child *c)
+{
+	struct target t;
+
+	if (route_ex(init, c, "LOG", c->name, NULL, &t, true) < 0)
+		return NULL;
+	return t.server;
+}
+
+void
+init_check_route_cycles(struct init *init)
+{
+	unsigned n = 0;
+
+	for (struct child *c = init->children; c; c = c->next)
+		n++;
+	for (struct child *c = init->children; c; c = c->next) {
+		char path[512];
+		size_t len = 0;
+		struct child *s = c;
+		bool smallest = true;
+
+		if (c->exited)
+			continue;
+		/* follow the chain at most n steps; a cycle through c is
+		 * reported once, by its member that comes first */
+		for (unsigned i = 0; i < n; i++) {
+			s = env_log_server(init, s);
+			if (!s || s == c)
+				break;
+			for (struct child *o = init->children; o != c; o = o->next)
+				smallest &= o != s;
+		}
+		if (s != c || !smallest)
+			continue;
+		len += (size_t)snprintf(path, sizeof(path), "%s", c->name);
+		for (s = env_log_server(init, c); len < sizeof(path); s = env_log_server(init, s)) {
+			len += (size_t)snprintf(path + len, sizeof(path) - len, " -> %s", s->name);
+			if (s == c)
+				break;
+		}
+		cn_warning(
+		    init->env,
+		    "%s: environment LOG sessions are routed in a cycle (%s): these children "
+		    "wait for each other and never start",
+		    c->name, path);
+	}
 }
 
 void

@@ -122,3 +122,10 @@ fi
 echo "dummy reconfig: ok"
 ]==] bash ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/dummy-reconfig.config)
 set_tests_properties(scenario_dummy-reconfig PROPERTIES LABELS scenario TIMEOUT 60)
+
+# environment LOG sessions routed in a cycle: named, the rest runs
+cairn_scenario_test(route-cycle CONFIG route-cycle.config
+  EXPECT "a: environment LOG sessions are routed in a cycle .a -> b -> a.: these children wait for each other and never start"
+         ".init -> bystander. bystander runs"
+         "child \"bystander\" exited with exit value 0"
+  FAIL "a started" "b started" "b: environment LOG sessions are routed in a cycle" ${fail_always})
