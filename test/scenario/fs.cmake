@@ -46,3 +46,11 @@ cairn_scenario_test(fs_rom_update CONFIG fs_rom_update.config
          "child \"reader\" exited with exit value 0"
   FAIL "Error" "exited with exit value [1-9-]" "no route to service" "killed"
        ${fail_always})
+
+# Genode's fs_rom_update_ram pass criterion: the fourth iteration reaches
+# rom_logger through dynamic_rom, rom_to_file, vfs (ram) and fs_rom
+cairn_scenario_test(fs_rom_update-genode CONFIG fs_rom_update-genode.config TIMEOUT 35
+  EXPECT ".init -> dynamic_rom. generated: change .iteration 1."
+         ".init -> rom_logger. ROM 'generated':"
+         ".init -> rom_logger.  *<config iteration=\"4\"/>"
+  FAIL "Error" "exited with exit value" ${fail_always})
