@@ -68,8 +68,9 @@ int cn_yield_watch(struct cn_env *env,
                    void (*fn)(struct cn_env *env, uint64_t ram_quota, uint64_t cap_quota));
 
 /* The component's config ROM, parsed (root node <config>). Opened on first
- * use; -ENOENT if there is none, -EINVAL if it does not parse (a message
- * is logged naming line and column). */
+ * use; -ENOENT if there is none, -ENODATA while it is empty (no config
+ * yet, nothing logged), -EINVAL if it does not parse (a message is logged
+ * naming line and column). */
 int cn_config(struct cn_env *env, const struct cn_xml_node **ret_root);
 /* Call fn after the config ROM changed and was re-read. */
 int cn_config_sigh(struct cn_env *env, void (*fn)(struct cn_env *env));

@@ -373,8 +373,10 @@ cn_config(struct cn_env *env, const struct cn_xml_node **ret_root)
 		r = cn_xml_parse(cn_rom_data(p->config_rom), cn_rom_size(p->config_rom),
 		                 &p->config_doc, &err);
 		if (r < 0) {
+			/* an empty ROM is no config yet (Genode reads it as
+			 * <empty/>): the caller decides, nothing is logged */
 			if (cn_rom_size(p->config_rom) == 0)
-				cn_error(env, "config ROM is empty");
+				r = -ENODATA;
 			else
 				cn_error(env, "config:%u:%u: %s", err.line, err.column, err.msg);
 			p->config_err = r;

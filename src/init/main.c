@@ -880,9 +880,13 @@ config_changed(struct cn_env *env)
 {
 	struct init *init = &state;
 	struct cn_xml_doc *doc, *old = init->config;
+	int r;
 
 	(void)env;
-	if (read_config(init, &doc) < 0) {
+	r = read_config(init, &doc);
+	if (r == -ENODATA && !old)
+		return; /* still nothing published */
+	if (r < 0) {
 		cn_warning(init->env, "keeping the previous configuration");
 		return;
 	}
@@ -923,7 +927,9 @@ cn_construct(struct cn_env *env)
 		cn_warning(env, "sessions pending at the parent cannot complete: %s",
 		           cn_strerror(r));
 	r = read_config(init, &init->config);
-	if (r < 0)
+	if (r == -ENODATA)
+		; /* an empty config ROM (not published yet): as Genode's, quietly */
+	else if (r < 0)
 		cn_error(env, "no valid config, nothing to start (%s): waiting for a valid one",
 		         cn_strerror(r));
 	else

@@ -128,19 +128,29 @@ parent_provides(struct init *init, const char *service)
 	return false;
 }
 
+/* Genode's service_node_matches: unscoped_label alone decides (with a
+ * warning if scoped selectors are there too), then label_last alone, then
+ * label/label_prefix/label_suffix on the scoped label, which environment
+ * sessions do not have. */
 static bool
-rule_matches_label(const struct cn_xml_node *rule, const char *full, const char *scoped)
+rule_matches_label(struct init *init, const struct cn_xml_node *rule, const char *full,
+                   const char *scoped, bool quiet)
 {
 	char value[CN_LABEL_MAX];
+	bool scoped_attrs = cn_xml_has_attr(rule, "label") ||
+	                    cn_xml_has_attr(rule, "label_prefix") ||
+	                    cn_xml_has_attr(rule, "label_suffix");
 
-	if (cn_xml_attr_str(rule, "unscoped_label", value, sizeof(value)) == 0)
+	if (cn_xml_attr_str(rule, "unscoped_label", value, sizeof(value)) == 0) {
+		if ((scoped_attrs || cn_xml_has_attr(rule, "label_last")) && !quiet)
+			cn_warning(
+			    init->env,
+			    "service node contains both scoped and unscoped label attributes");
 		return strcmp(value, full) == 0;
-	if (cn_xml_attr_str(rule, "label_last", value, sizeof(value)) == 0 &&
-	    strcmp(value, cn_label_last(full)) != 0)
-		return false;
-	/* environment sessions (no scoped label) never match these */
-	if (cn_xml_has_attr(rule, "label") || cn_xml_has_attr(rule, "label_prefix") ||
-	    cn_xml_has_attr(rule, "label_suffix"))
+	}
+	if (cn_xml_attr_str(rule, "label_last", value, sizeof(value)) == 0)
+		return strcmp(value, cn_label_last(full)) == 0;
+	if (scoped_attrs)
 		return scoped && cn_policy_matches(rule, scoped);
 	return true;
 }
@@ -192,7 +202,7 @@ route_ex(struct init *init, struct child *client, const char *service, const cha
 
 		if (!any && !(cn_xml_is(rule, "service") && cn_xml_attr_is(rule, "name", service)))
 			continue;
-		if (!rule_matches_label(rule, full, scoped))
+		if (!rule_matches_label(init, rule, full, scoped, quiet))
 			continue;
 		cn_xml_for_each(t, rule, NULL)
 		{
@@ -225,11 +235,12 @@ route_ex(struct init *init, struct child *client, const char *service, const cha
 					}
 				}
 				if (n > 1) {
+					/* as Genode's: an error, then the next target */
 					if (!quiet)
-						cn_warning(init->env,
-						           "%s: ambiguous routes to service \"%s\"",
-						           client->name, service);
-					return CN_ERR_DENIED;
+						cn_error(init->env,
+						         "%s: ambiguous routes to service \"%s\"",
+						         client->name, service);
+					continue;
 				}
 				if (n == 0)
 					continue;
@@ -237,10 +248,10 @@ route_ex(struct init *init, struct child *client, const char *service, const cha
 				return target_label(t, full, ret) < 0 ? CN_ERR_INVALID_ARG : 0;
 			}
 		}
-		/* a <service> rule whose targets cannot serve ends the search;
-		 * an <any-service> rule falls through to the next rule */
+		/* a <service> rule whose targets cannot serve denies, silently
+		 * as in Genode; an <any-service> rule falls through */
 		if (!any)
-			break;
+			return CN_ERR_DENIED;
 	}
 	if (!quiet)
 		cn_warning(init->env, "%s: no route to service \"%s\" (label=\"%s\")", client->name,
