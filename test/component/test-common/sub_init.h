@@ -99,8 +99,9 @@ test_sub_init_state(struct test_sub_init *s)
 	return cn_xml_is(cn_xml_root(s->doc), "state") ? cn_xml_root(s->doc) : NULL;
 }
 
-/* Publish the generated document as the sub-init's config (frees g). */
-static inline int
+/* Publish the generated document as the sub-init's config (frees g); a
+ * failure ends the test. */
+static inline void
 test_sub_init_publish(struct test_sub_init *s, struct cn_xml_gen *g)
 {
 	const char *text;
@@ -110,7 +111,10 @@ test_sub_init_publish(struct test_sub_init *s, struct cn_xml_gen *g)
 	if (r == 0)
 		r = cn_report_submit(s->config, text, len);
 	cn_xml_gen_free(g);
-	return r;
+	if (r < 0) {
+		cn_error(s->env, "cannot publish the init config: %s", cn_strerror(r));
+		cn_exit(s->env, 1);
+	}
 }
 
 /* Generator shorthands: <name/> with one attribute, and attributes. */
