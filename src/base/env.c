@@ -510,9 +510,16 @@ main(int argc, char **argv)
 	r = cn_session_cap(&env, CN_ENV_PD, &env.pd);
 	if (r == 0)
 		r = cn_session_cap(&env, CN_ENV_LOG, &env.log);
-	/* the parent may have routed our LOG to a sibling that is not up yet */
+	/* the parent may have routed our LOG to a sibling that is not up yet;
+	 * it may also have come meanwhile: look again once the signal is
+	 * registered, before waiting for it */
 	if (r == CN_ERR_PENDING)
 		r = ensure_session_sigh(&env);
+	if (r == 0 && env.log < 0) {
+		r = cn_session_cap(&env, CN_ENV_LOG, &env.log);
+		if (r == CN_ERR_PENDING)
+			r = 0;
+	}
 	while (r == 0 && env.log < 0) {
 		r = cn_ep_wait_sig(env.ep, priv.session_sig);
 		if (r == 0)

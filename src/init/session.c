@@ -562,6 +562,10 @@ session_cap(struct init *init, struct child *client, struct cn_rpc *rpc)
 		cn_msg_put_cap(rpc->out, s->local ? cn_obj_cap(s->local) : s->cap);
 		return CN_OK;
 	case SESSION_DENIED:
+		/* a denied environment session leaves the child waiting in its
+		 * startup, incomplete (see session_settled) */
+		if (s->client_id == CN_ENV_LOG)
+			return CN_ERR_PENDING;
 		err = s->error;
 		session_free(init, s);
 		return err;
@@ -864,6 +868,14 @@ resource_request(struct init *init, struct child *child, struct cn_rpc *rpc)
 
 static int child_request(struct child *child, struct cn_rpc *rpc);
 
+static int
+sigh_registered(int r, int sigh)
+{
+	if (r == CN_OK && sigh >= 0)
+		cn_signal_submit(sigh, 1);
+	return r;
+}
+
 int
 init_child_parent_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
@@ -901,7 +913,10 @@ child_request(struct child *child, struct cn_rpc *rpc)
 		init_child_exited(child, value);
 		return CN_OK;
 	case CN_PARENT_SESSION_SIGH:
-		return cn_parent_sigh_replace(rpc, &child->session_sigh);
+		/* a session may have settled before the child registered: one
+		 * signal now, so it looks (a spurious one costs a lookup) */
+		return sigh_registered(cn_parent_sigh_replace(rpc, &child->session_sigh),
+		                       child->session_sigh);
 	case CN_PARENT_YIELD_SIGH:
 		return cn_parent_sigh_replace(rpc, &child->yield_sigh);
 	case CN_PARENT_YIELD_REQUEST: {
@@ -945,7 +960,8 @@ child_request(struct child *child, struct cn_rpc *rpc)
 	case CN_PARENT_ANNOUNCE:
 		return announce(init, child, rpc);
 	case CN_PARENT_REQUESTS_SIGH:
-		return cn_parent_sigh_replace(rpc, &child->requests_sigh);
+		return sigh_registered(cn_parent_sigh_replace(rpc, &child->requests_sigh),
+		                       child->requests_sigh);
 	case CN_PARENT_NEXT_REQUEST:
 		return next_request(init, child, rpc);
 	case CN_PARENT_SESSION_RESPONSE:

@@ -261,7 +261,7 @@ watchdog_fired(void *data, uint32_t count)
 	describe(state.step, text, sizeof(text));
 	cn_log(state.env, "still waiting after %u s for step %u: %s", state.stalled_ms / 1000,
 	       state.step_index, text);
-	if (cn_xml_is(state.step, "expect_init_state") && state.state_rom)
+	if (state.state_rom)
 		cn_log(state.env, "current state: %.*s", (int)cn_rom_size(state.state_rom),
 		       cn_rom_data(state.state_rom));
 }
