@@ -640,11 +640,17 @@ child_upgrade(struct init *init, struct child *c)
 	if (more_ram > avail_ram || more_caps > avail_caps) {
 		more_ram = more_ram < avail_ram ? more_ram : avail_ram;
 		more_caps = more_caps < avail_caps ? more_caps : avail_caps;
-		cn_warning(init->env,
-		           "%s: specified quota exceeds available quota, proceeding with a quota "
-		           "of %llu bytes and %llu caps",
-		           c->name, (unsigned long long)(c->ram + more_ram),
-		           (unsigned long long)(c->caps + more_caps));
+		/* Genode's words, in verbose mode as there */
+		if (init->verbose && more_ram < ram - c->ram)
+			cn_warning(init->env,
+			           "specified quota exceeds available quota, proceeding with a "
+			           "quota of %llu",
+			           (unsigned long long)(c->ram + more_ram));
+		if (init->verbose && more_caps < caps - c->caps)
+			cn_warning(init->env,
+			           "specified quota exceeds available quota, proceeding with a "
+			           "quota of %llu",
+			           (unsigned long long)(c->caps + more_caps));
 	}
 	if (cn_pd_transfer_quota(init->env->pd, c->pd, more_ram, more_caps) == 0) {
 		c->ram += more_ram;
