@@ -46,6 +46,9 @@ init_child_host_dir(struct init *init, struct child *c)
 	else if (r < 0)
 		cn_error(init->env, "%s: <host_dir path=\"%s\">: %s", c->name, path, strerror(-r));
 	/* CN_ERR_DENIED would leave the child waiting as if a route were
-	 * missing: a failed grant ends its creation */
+	 * missing, CN_ERR_NOT_FOUND blame its binary: a failed grant ends its
+	 * creation as what it is */
+	if (r == CN_ERR_NOT_FOUND)
+		return -ENOTDIR;
 	return r == CN_ERR_DENIED ? -EPERM : r;
 }

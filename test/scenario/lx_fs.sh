@@ -5,6 +5,15 @@
 #                 fs_rom serves the host file "status" to rom_logger, and
 #                 each host-side rewrite (in place, then by rename) is
 #                 logged again (Genode's lx_fs_notify).
+#   escape        hostile clients (test-fs mode escape, nopolicy): "..",
+#                 symlinks out (relative, absolute), NUL, overlong paths
+#                 all refused; the files outside are untouched.
+#   race          test-fs reads and writes through /a while this script
+#                 moves /a out of the directory and swaps in a symlink to
+#                 the outside: nothing outside is read or created.
+#   grant         a component granted a read-only directory bypasses
+#                 RESOLVE_BENEATH: the kernel (Landlock) refuses the
+#                 outside and writing; open() kills it (seccomp).
 #
 # usage: lx_fs.sh BUILD_DIR CASE
 set -euo pipefail
@@ -30,6 +39,74 @@ rom_to_file)
 	await "rom_logger.   second"
 	echo third >"$dir/fs/new" && mv "$dir/fs/new" "$dir/fs/status"
 	await "rom_logger.   third"
+	;;
+escape)
+	cp "$cases/escape.config" "$dir/config"
+	mkdir "$dir/outside" "$dir/fs/sub"
+	echo -n secret >"$dir/outside/secret"
+	echo -n inside >"$dir/fs/inside.txt"
+	echo -n "in sub" >"$dir/fs/sub/file"
+	ln -s ../outside "$dir/fs/out"
+	ln -s "$dir/outside" "$dir/fs/abs"
+	ln -s /etc "$dir/fs/etc"
+	ln -s ../../outside/secret "$dir/fs/sub/up"
+	before=$(cd "$dir" && find . -mindepth 1 -path ./fs -prune -o -path ./log -o -print0 |
+		sort -z | xargs -0 ls -ld --time-style=+%s.%N )
+	scenario_boot
+	await "test-fs: nopolicy: denied"
+	await "test-fs: escape: done"
+	await 'child "escape" exited with exit value 0'
+	after=$(cd "$dir" && find . -mindepth 1 -path ./fs -prune -o -path ./log -o -print0 |
+		sort -z | xargs -0 ls -ld --time-style=+%s.%N )
+	[ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after"); fail "something outside the granted directory changed"; }
+	[ "$(cat "$dir/outside/secret")" = secret ] || fail "the secret changed"
+	[ "$(readlink "$dir/fs/mine")" = / ] || fail "the client's symlink is not on the host"
+	;;
+race)
+	cp "$cases/race.config" "$dir/config"
+	mkdir "$dir/outside" "$dir/fs/a"
+	echo -n SECRET >"$dir/outside/f"
+	echo -n inside >"$dir/fs/a/f"
+	scenario_boot
+	await "race: start"
+	i=0
+	while ! grep -qE "test-fs: race: done|Error" "$out"; do
+		i=$((i + 1))
+		# out from under the server: /a moves outside, without the file
+		# the client writes; a fresh /a takes its place
+		mv "$dir/fs/a" "$dir/fs/hold$i"
+		rm -f "$dir/fs/hold$i/w"
+		mv "$dir/fs/hold$i" "$dir/outside/gone$i"
+		mkdir "$dir/fs/a.new"
+		echo -n inside >"$dir/fs/a.new/f"
+		# a symlink to the outside where /a was
+		ln -s ../outside "$dir/fs/a"
+		rm "$dir/fs/a"
+		mv "$dir/fs/a.new" "$dir/fs/a"
+		((i < 20000)) || break
+	done
+	await "test-fs: race: done"
+	[ "$(cat "$dir/outside/f")" = SECRET ] || fail "the outside file changed"
+	escaped=$(find "$dir/outside" -name w)
+	[ -z "$escaped" ] || fail "written outside the directory: $escaped"
+	echo "race: $i moves"
+	;;
+grant)
+	cp "$cases/grant.config" "$dir/config"
+	mkdir "$dir/outside"
+	echo -n secret >"$dir/outside/secret"
+	echo -n inside >"$dir/fs/inside.txt"
+	ln -s ../outside "$dir/fs/out"
+	scenario_boot
+	await "grant: read inside"
+	await "grant: outside refused by the kernel"
+	await "grant: read-only grant, writing refused"
+	await "grant: attempting open"
+	await "init -> grant. killed: forbidden system call openat"
+	[ ! -e "$dir/fs/new" ] || fail "a file was created in a read-only grant"
+	grep -q "Error" "$out" && fail "an error in the log"
+	scenario_done "lx_fs $2: ok"
+	exit 0
 	;;
 *)
 	fail "unknown case $2"
