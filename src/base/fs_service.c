@@ -42,7 +42,7 @@ service_open(struct cn_env *env, struct cn_fs_server *srv, const struct cn_sessi
 	char root[CN_FS_PATH_MAX];
 	bool writeable = false;
 	uint64_t tx_buf_size;
-	struct fs_session *s;
+	struct fs_session *s = NULL;
 	int r;
 
 	if (cn_config(env, &config) < 0 || !(policy = cn_policy_select(config, req->label)))
@@ -130,7 +130,7 @@ static int
 service_create(void *data, const struct cn_session_request *req, void **ret_session, int *ret_cap)
 {
 	struct fs_service *svc = data;
-	struct fs_session *s;
+	struct fs_session *s = NULL;
 	struct cn_fs_refusal why;
 	int r = service_open(svc->env, svc->srv, req, svc->writeable_ok, svc->root_ok, &s, &why);
 
