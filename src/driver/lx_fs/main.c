@@ -369,7 +369,7 @@ be_status(void *be, void *node, struct cn_fs_status *ret)
 {
 	struct lnode *n = node;
 	struct stat st;
-	uint32_t count;
+	uint32_t count = 0;
 	int r;
 
 	(void)be;
