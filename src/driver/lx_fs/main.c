@@ -656,20 +656,23 @@ be_unwatch(void *be, const char *path)
 		inotify_rm_watch(state.inotify_fd, wd);
 }
 
-/* The watched paths an event concerns get CONTENT_CHANGED. */
+/* The watched paths an event concerns get CONTENT_CHANGED; all of them
+ * when events were lost. */
 static void
 host_event(const struct inotify_event *ev)
 {
-	char paths[WATCHED_PATHS_MAX][CN_FS_PATH_MAX];
+	char(*paths)[CN_FS_PATH_MAX] = malloc(sizeof(*paths) * WATCHED_PATHS_MAX);
 	unsigned count = 0;
 
+	if (!paths)
+		return;
 	for (unsigned i = 0; i < state.watched_count; i++) {
 		struct watched *w = &state.watched[i];
 		const char *base = strrchr(w->path, '/') + 1;
 
-		if (w->wd != ev->wd)
+		if (w->wd != ev->wd && !(ev->mask & IN_Q_OVERFLOW))
 			continue;
-		if (ev->mask & IN_IGNORED)
+		if (w->wd == ev->wd && (ev->mask & IN_IGNORED))
 			w->wd = -1; /* the directory is gone */
 		if (w->dir || !ev->len || strcmp(ev->name, base) == 0)
 			snprintf(paths[count++], CN_FS_PATH_MAX, "%s", w->path);
@@ -677,6 +680,7 @@ host_event(const struct inotify_event *ev)
 	/* notify after the scan: a client may unwatch from its handler */
 	for (unsigned i = 0; i < count; i++)
 		cn_fs_server_notify(state.server, paths[i]);
+	free(paths);
 }
 
 static void
