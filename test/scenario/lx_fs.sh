@@ -7,7 +7,8 @@
 #                 logged again (Genode's lx_fs_notify).
 #   escape        hostile clients (test-fs mode escape, nopolicy): "..",
 #                 symlinks out (relative, absolute), NUL, overlong paths
-#                 all refused; the files outside are untouched.
+#                 all refused; the files outside are untouched; a
+#                 read-only grant stays read-only (mode rogrant).
 #   race          test-fs reads and writes through /a while this script
 #                 moves /a out of the directory and swaps in a symlink to
 #                 the outside: nothing outside is read or created.
@@ -53,7 +54,9 @@ escape)
 	before=$(cd "$dir" && find . -mindepth 1 -path ./fs -prune -o -path ./log -o -print0 |
 		sort -z | xargs -0 ls -ld --time-style=+%s.%N )
 	scenario_boot
+	await "lx_fs. .*Warning: no policy defined for label 'nopolicy -> /'"
 	await "test-fs: nopolicy: denied"
+	await "test-fs: rogrant: read-only"
 	await "test-fs: escape: done"
 	await 'child "escape" exited with exit value 0'
 	after=$(cd "$dir" && find . -mindepth 1 -path ./fs -prune -o -path ./log -o -print0 |

@@ -8,6 +8,8 @@
  *             /a out of the granted directory and swaps in a symlink to
  *             the outside: it must never see or touch what is outside;
  *   nopolicy  its session must be denied (lx_fs has no policy for it);
+ *   rogrant   a session of an lx_fs with a read-only grant, whose policy
+ *             says writeable: it reads, but cannot change anything;
  *   grant     granted a read-only host directory itself, it tries what a
  *             compromised lx_fs could: lookups without RESOLVE_BENEATH
  *             (the kernel's Landlock refuses what is outside), writing
@@ -256,6 +258,25 @@ test_grant(void)
 	fail("open was not prevented");
 }
 
+static void
+test_rogrant(void)
+{
+	struct cn_fs *fs = open_fs("/", true);
+	uint32_t root, h;
+
+	check_content(fs, "/inside.txt", "inside");
+	expect(cn_fs_dir(fs, "/", false, &root), 0, "dir /");
+	expect(cn_fs_file(fs, root, "new", CN_FS_WRITE_ONLY, true, &h), CN_ERR_PERMISSION_DENIED,
+	       "create with a read-only grant");
+	expect(cn_fs_file(fs, root, "inside.txt", CN_FS_READ_WRITE, false, &h),
+	       CN_ERR_PERMISSION_DENIED, "open for writing with a read-only grant");
+	expect(cn_fs_unlink(fs, root, "inside.txt"), CN_ERR_PERMISSION_DENIED,
+	       "unlink with a read-only grant");
+	cn_fs_close(fs);
+	cn_log(test_fs_env(), "test-fs: rogrant: read-only");
+	cn_exit(test_fs_env(), 0);
+}
+
 bool
 test_lx_fs(const char *mode)
 {
@@ -267,5 +288,7 @@ test_lx_fs(const char *mode)
 		test_nopolicy();
 	else if (strcmp(mode, "grant") == 0)
 		test_grant();
+	else if (strcmp(mode, "rogrant") == 0)
+		test_rogrant();
 	return false;
 }
