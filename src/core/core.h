@@ -90,7 +90,7 @@ struct core {
 	unsigned watch_count;
 	int inotify_fd;
 	struct cn_watch *inotify_watch;
-	int boot_dir_fd; /* the first --rom-dir (O_PATH), > 0 once set */
+	int boot_dir_fd;        /* the first --rom-dir (O_PATH), > 0 once set */
 	const char *debug_name; /* component run relaxed under a debugger */
 	const char *debug_tool; /* "gdb" or "valgrind" */
 	bool verbose;
