@@ -96,9 +96,12 @@ int cn_pd_spawn(int pd, const char *binary, int binary_ds, int parent_cap, int e
  * absolute path or a ".." element, and must name a directory there
  * (symlinks are not followed). Core opens it and hands it to the process
  * as fd CN_HOST_DIR_FD when it spawns it; writeable decides whether the
- * component may change what is beneath it. One grant per PD.
- * CN_ERR_NOT_FOUND: no such directory; CN_ERR_INVALID_ARG: a bad path;
- * CN_ERR_DENIED: already granted or started.
+ * component may change what is beneath it. One grant per PD. Below the
+ * top-level init, the PD's parent (the PD labelled as this one without its
+ * last element) must hold a grant of the same directory or one above it,
+ * writeable if this one is. CN_ERR_NOT_FOUND: no such directory;
+ * CN_ERR_INVALID_ARG: a bad path; CN_ERR_DENIED: already granted or
+ * started, or not the parent's to pass on.
  */
 int cn_pd_host_dir(int pd, const char *path, int writeable);
 /* How the PD's process is doing: state (enum cn_pd_state), its exit value

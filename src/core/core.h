@@ -65,6 +65,8 @@ struct pd {
 	int exit_sigh;
 	int host_dir_fd; /* granted host directory (O_PATH), -1: none */
 	bool host_dir_writeable;
+	/* the grant's path, normalised ("." is the boot directory) */
+	char host_dir_path[CN_HOST_DIR_PATH_MAX];
 	struct pd *next; /* in core's list */
 };
 

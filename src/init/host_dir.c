@@ -2,7 +2,8 @@
  * A start node's <host_dir path="..." writeable="yes"/>: the child is
  * granted that directory of the host, beneath core's boot directory (see
  * cn_pd_host_dir). No grant without the node: a component never has host
- * access by default.
+ * access by default. A nested init passes on only what its parent granted
+ * it (core checks).
  */
 #include <cairn/log.h>
 
@@ -43,6 +44,11 @@ init_child_host_dir(struct init *init, struct child *c)
 		         "%s: <host_dir path=\"%s\">: the path must be relative to the boot "
 		         "directory, without \"..\"",
 		         c->name, path);
+	else if (r == CN_ERR_DENIED)
+		cn_error(init->env,
+		         "%s: <host_dir path=\"%s\">: not granted: beneath what my own "
+		         "parent granted me only%s",
+		         c->name, path, writeable ? ", and writeable only if that is" : "");
 	else if (r < 0)
 		cn_error(init->env, "%s: <host_dir path=\"%s\">: %s", c->name, path, strerror(-r));
 	/* CN_ERR_DENIED would leave the child waiting as if a route were

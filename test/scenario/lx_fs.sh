@@ -12,6 +12,8 @@
 #   race          test-fs reads and writes through /a while this script
 #                 moves /a out of the directory and swaps in a symlink to
 #                 the outside: nothing outside is read or created.
+#   nested        a nested init passes on only what its parent granted it
+#                 (lx_fs/nested.config), and an init without a grant none.
 #   grant         a component granted a read-only directory bypasses
 #                 RESOLVE_BENEATH: the kernel (Landlock) refuses the
 #                 outside and writing; open() kills it (seccomp).
@@ -93,6 +95,22 @@ race)
 	escaped=$(find "$dir/outside" -name w)
 	[ -z "$escaped" ] || fail "written outside the directory: $escaped"
 	echo "race: $i moves"
+	;;
+nested)
+	cp "$cases/nested.config" "$dir/config"
+	mkdir -p "$dir/outside" "$dir/fs/outer/inner" "$dir/fs/other"
+	echo -n secret >"$dir/outside/secret"
+	echo -n inside >"$dir/fs/outer/inner/inside.txt"
+	ln -s ../../../outside "$dir/fs/outer/inner/out"
+	scenario_boot
+	await 'Error: other: <host_dir path="fs/other">: not granted: beneath what my own parent granted me only'
+	await 'Error: writeable: <host_dir path="fs/outer/inner">: not granted: beneath what my own parent granted me only, and writeable only if that is'
+	await "sub -> grant. grant: read inside"
+	await "sub -> grant. grant: outside refused by the kernel"
+	await "grant. killed: forbidden system call openat"
+	await 'Error: any: <host_dir path="fs">: not granted'
+	scenario_done "lx_fs $2: ok"
+	exit 0
 	;;
 grant)
 	cp "$cases/grant.config" "$dir/config"

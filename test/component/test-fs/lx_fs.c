@@ -246,7 +246,7 @@ test_grant(void)
 		fail("no read-only grant: %s", grant ? grant : "none");
 	expect(raw_open("inside.txt", O_RDONLY), 0, "open inside.txt");
 	cn_log(test_fs_env(), "grant: read inside");
-	expect(raw_open("../outside/secret", O_RDONLY), -EACCES, "open ../outside/secret");
+	expect(raw_open("..", O_RDONLY | O_DIRECTORY), -EACCES, "open ..");
 	expect(raw_open("out/secret", O_RDONLY), -EACCES, "open out/secret (a symlink)");
 	expect(raw_open("/etc/passwd", O_RDONLY), -EACCES, "open /etc/passwd");
 	cn_log(test_fs_env(), "grant: outside refused by the kernel");
