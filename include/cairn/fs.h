@@ -327,4 +327,23 @@ struct cn_xml_node;
 int cn_fs_session_policy(const struct cn_xml_node *policy, const char *label, const char *args,
                          char *ret_root, size_t size, bool *ret_writeable);
 
+/*
+ * Announce "File_system" for a server made with cn_fs_server_create, with
+ * the session creation vfs and lx_fs share: the config's policy for the
+ * label (none: no access), the session root and writeable
+ * (cn_fs_session_policy; writeable also needs writeable_ok), tx_buf_size
+ * within limits and the donation, then root_ok(root, writeable) (< 0
+ * denies, e.g. a missing root), the tx dataspace from env's PD. Each
+ * refusal goes to refused, which logs why->text (as an error if
+ * why->error, else as a warning).
+ */
+struct cn_env;
+struct cn_fs_refusal {
+	bool error;
+	char text[320];
+};
+int cn_fs_service_announce(struct cn_env *env, struct cn_fs_server *srv, bool writeable_ok,
+                           int (*root_ok)(const char *root, bool writeable),
+                           void (*refused)(struct cn_env *env, const struct cn_fs_refusal *why));
+
 #endif

@@ -31,6 +31,8 @@ enum cn_pd_op {
 	CN_PD_SANDBOX,         /* cap seccomp listener (from the component itself) */
 	CN_PD_SEAL_RAM,        /* cap ds (owned by this PD) -> cap ds (ro): read-only
 	                        * for good; no writable mapping may exist (-EBUSY) */
+	CN_PD_HOST_DIR,        /* str path, u32 writeable: grant a host directory
+	                        * (before SPAWN only; see cn_pd_host_dir) */
 };
 
 enum cn_pd_state {
@@ -42,10 +44,17 @@ enum cn_pd_state {
 };
 
 enum {
+	/* the granted host directory's fd in a component that has a grant
+	 * (an O_PATH directory fd); its environment then holds
+	 * CN_HOST_DIR_ENV=rw or =ro */
+	CN_HOST_DIR_FD = 4,
+	CN_HOST_DIR_PATH_MAX = 256, /* bytes of a grant's path incl. NUL */
 	CN_PAGE_SIZE = 4096,
 	CN_PD_DS_CAP_COST = 1, /* caps charged per dataspace */
 	CN_PD_DETAIL_MAX = 64,
 };
+
+#define CN_HOST_DIR_ENV "CAIRN_HOST_DIR"
 
 struct cn_pd_quota {
 	uint64_t ram_quota, ram_used, cap_quota, cap_used;
@@ -81,6 +90,20 @@ int cn_pd_alloc_sealed(int pd, const void *data, size_t len, struct cn_ds *ret);
  * with binary_ds -1, the boot module named binary. CN_ERR_NOT_FOUND if
  * there is no such module. */
 int cn_pd_spawn(int pd, const char *binary, int binary_ds, int parent_cap, int exit_sigh);
+/*
+ * Grant the PD's process (not yet spawned) a host directory: path is
+ * relative to core's boot directory (its first --rom-dir), without an
+ * absolute path or a ".." element, and must name a directory there
+ * (symlinks are not followed). Core opens it and hands it to the process
+ * as fd CN_HOST_DIR_FD when it spawns it; writeable decides whether the
+ * component may change what is beneath it. One grant per PD. Below the
+ * top-level init, the PD's parent (the PD labelled as this one without its
+ * last element) must hold a grant of the same directory or one above it,
+ * writeable if this one is. CN_ERR_NOT_FOUND: no such directory;
+ * CN_ERR_INVALID_ARG: a bad path; CN_ERR_DENIED: already granted or
+ * started, or not the parent's to pass on.
+ */
+int cn_pd_host_dir(int pd, const char *path, int writeable);
 /* How the PD's process is doing: state (enum cn_pd_state), its exit value
  * or signal number, and a detail (the signal's or system call's name)
  * into detail of size bytes. */

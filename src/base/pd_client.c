@@ -171,6 +171,23 @@ cn_pd_spawn(int pd, const char *binary, int binary_ds, int parent_cap, int exit_
 }
 
 int
+cn_pd_host_dir(int pd, const char *path, int writeable)
+{
+	struct cn_msg msg;
+	int r;
+
+	if (!path || strlen(path) >= CN_HOST_DIR_PATH_MAX)
+		return -EINVAL;
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_HOST_DIR);
+	cn_msg_put_str(&msg, path);
+	cn_msg_put_u32(&msg, writeable ? 1 : 0);
+	r = cn_call(pd, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+int
 cn_pd_exit_status(int pd, uint32_t *ret_state, int32_t *ret_value, char *detail, size_t size)
 {
 	struct cn_msg msg;

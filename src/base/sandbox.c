@@ -8,15 +8,27 @@
 #include <cairn/log.h>
 #include <cairn/pd.h>
 
+#include <fcntl.h>
+#include <linux/landlock.h>
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base.h"
+
+/* Landlock rights newer than some installed headers (kernel ABI 3 and 5). */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
 
 /* Allowed unconditionally: IPC on held fds, memory, time, threads' needs. */
 static const int allowed[] = {
@@ -103,6 +115,91 @@ build_filter(scmp_filter_ctx ctx)
 	return r;
 }
 
+/*
+ * A granted host directory (core's CN_HOST_DIR_FD, see cn_pd_host_dir):
+ * the calls that reading it needs, and for a writeable grant those that
+ * change it. Opening goes through openat2 on the granted fd only (the
+ * component confines each lookup with RESOLVE_BENEATH); the other
+ * path-taking calls work on directory fds it opened that way. openat and
+ * open stay forbidden, so core still brokers the sanitizers' /proc reads.
+ */
+static const int host_read[] = {
+    SCMP_SYS(getdents64),        SCMP_SYS(newfstatat),       SCMP_SYS(statx),
+    SCMP_SYS(readlinkat),        SCMP_SYS(pread64),          SCMP_SYS(inotify_init1),
+    SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch), SCMP_SYS(fchdir),
+};
+static const int host_write[] = {
+    SCMP_SYS(pwrite64),  SCMP_SYS(ftruncate), SCMP_SYS(mkdirat),   SCMP_SYS(unlinkat),
+    SCMP_SYS(renameat),  SCMP_SYS(renameat2), SCMP_SYS(symlinkat), SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync), SCMP_SYS(utimensat),
+};
+
+static int
+build_host_filter(scmp_filter_ctx ctx, bool writeable)
+{
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat2), 1,
+	                         SCMP_A0(SCMP_CMP_EQ, CN_HOST_DIR_FD));
+
+	for (size_t i = 0; i < sizeof(host_read) / sizeof(host_read[0]) && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, host_read[i], 0);
+	for (size_t i = 0; writeable && i < sizeof(host_write) / sizeof(host_write[0]) && r == 0;
+	     i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, host_write[i], 0);
+	return r;
+}
+
+/*
+ * The kernel's own confinement of the grant (Landlock): whatever path a
+ * call names, the process may read (and if writeable change) only what is
+ * beneath the granted directory, nothing else of the host. Fails closed
+ * where the kernel lacks Landlock.
+ */
+static int
+restrict_to_host_dir(bool writeable)
+{
+	const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | read |
+	                   LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+	                   LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	                   LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+	                   LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+	                   LANDLOCK_ACCESS_FS_MAKE_SYM;
+	uint64_t write = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+	                 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	                 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SYM;
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	struct stat st;
+	int ruleset, r = 0;
+
+	if (abi < 1)
+		return -EOPNOTSUPP;
+	if (fstat(CN_HOST_DIR_FD, &st) < 0 || !S_ISDIR(st.st_mode))
+		return -EBADF;
+	if (abi >= 2) { /* rename and link across directories */
+		handled |= LANDLOCK_ACCESS_FS_REFER;
+		write |= LANDLOCK_ACCESS_FS_REFER;
+	}
+	if (abi >= 3) {
+		handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
+		write |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	}
+	if (abi >= 5)
+		handled |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	struct landlock_ruleset_attr attr = {.handled_access_fs = handled};
+	struct landlock_path_beneath_attr beneath = {
+	    .allowed_access = writeable ? read | write : read,
+	    .parent_fd = CN_HOST_DIR_FD,
+	};
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (ruleset < 0)
+		return -errno;
+	if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) < 0 ||
+	    syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		r = -errno;
+	close(ruleset);
+	return r;
+}
+
 static int
 hand_over_listener(struct cn_env *env, int listener)
 {
@@ -121,6 +218,8 @@ int
 cn_sandbox_enter(struct cn_env *env)
 {
 	const char *mode = getenv("CAIRN_SANDBOX");
+	const char *host = getenv(CN_HOST_DIR_ENV);
+	bool host_rw = host && strcmp(host, "rw") == 0;
 	scmp_filter_ctx ctx;
 	int r, listener;
 
@@ -131,10 +230,17 @@ cn_sandbox_enter(struct cn_env *env)
 		cn_warning(env, "sandbox relaxed for debugging: system calls are not filtered");
 		return 0;
 	}
+	/* a grant (core put the fd and the variable there): confined to it */
+	if (host && (r = restrict_to_host_dir(host_rw)) < 0) {
+		cn_error(env, "cannot confine the granted host directory: %s", cn_strerror(r));
+		return r;
+	}
 	ctx = seccomp_init(SCMP_ACT_NOTIFY);
 	if (!ctx)
 		return -ENOMEM;
 	r = build_filter(ctx);
+	if (r == 0 && host)
+		r = build_host_filter(ctx, host_rw);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r == 0) {

@@ -63,6 +63,10 @@ struct pd {
 	int exit_value;
 	char detail[CN_PD_DETAIL_MAX];
 	int exit_sigh;
+	int host_dir_fd; /* granted host directory (O_PATH), -1: none */
+	bool host_dir_writeable;
+	/* the grant's path, normalised ("." is the boot directory) */
+	char host_dir_path[CN_HOST_DIR_PATH_MAX];
 	struct pd *next; /* in core's list */
 };
 
@@ -88,6 +92,7 @@ struct core {
 	unsigned watch_count;
 	int inotify_fd;
 	struct cn_watch *inotify_watch;
+	int boot_dir_fd;        /* the first --rom-dir (O_PATH), > 0 once set */
 	const char *debug_name; /* component run relaxed under a debugger */
 	const char *debug_tool; /* "gdb" or "valgrind" */
 	bool verbose;
@@ -123,6 +128,10 @@ struct pd *core_pd_from_cap(struct core *core, int cap);
 /* Spawn the process of pd from the executable at path. */
 int core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_cap,
                   int exit_sigh);
+
+/* host_dir.c */
+void core_boot_dir_set(struct core *core, const char *dir);
+int core_pd_host_dir(struct pd *pd, struct cn_rpc *rpc);
 
 /* rom.c */
 int core_rom_init(struct core *core);

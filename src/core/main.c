@@ -459,6 +459,8 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			r = core_rom_add_dir(core, optarg);
+			if (r == 0)
+				core_boot_dir_set(core, optarg);
 			if (r < 0) {
 				fprintf(stderr, "core: ROM directory '%s': %s\n", optarg,
 				        strerror(-r));

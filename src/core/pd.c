@@ -427,20 +427,25 @@ pd_violation(void *data, uint32_t events)
 
 /* The child side of spawn: runs between clone and exec, raw calls only. */
 static void
-child_setup(int parent_cap, int out_fd, int null_fd, const char *path, char *const argv[],
-            char *const envp[], cap_t no_caps)
+child_setup(int parent_cap, int host_dir, int out_fd, int null_fd, const char *path,
+            char *const argv[], char *const envp[], cap_t no_caps)
 {
-	int p;
+	int p, h = -1;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		_exit(127);
 	setpgid(0, 0);
 	/* move the parent cap out of the way before placing it at its fd */
 	p = fcntl(parent_cap, F_DUPFD, 16);
+	if (host_dir >= 0 && (h = fcntl(host_dir, F_DUPFD, 16)) < 0)
+		_exit(127);
 	if (p < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
 	    dup2(p, CN_PARENT_FD) < 0)
 		_exit(127);
-	if (syscall(SYS_close_range, CN_PARENT_FD + 1, ~0U, 0) < 0)
+	/* a granted host directory (host_dir.c) at its fixed fd */
+	if (h >= 0 && dup2(h, CN_HOST_DIR_FD) < 0)
+		_exit(127);
+	if (syscall(SYS_close_range, h >= 0 ? CN_HOST_DIR_FD + 1 : CN_PARENT_FD + 1, ~0U, 0) < 0)
 		_exit(127);
 	if (geteuid() == 0 || prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) == 1) {
 		for (int c = 0; c <= CAP_LAST_CAP; c++)
@@ -499,6 +504,10 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 	    "handle_abort=0:handle_sigfpe=0:handle_sigill=0",
 	    asan ? asan : "", asan ? ":" : "");
 	envp[envc++] = asan_env;
+	/* a granted host directory (host_dir.c): the sandbox confines it */
+	if (pd->host_dir_fd >= 0)
+		envp[envc++] =
+		    pd->host_dir_writeable ? CN_HOST_DIR_ENV "=rw" : CN_HOST_DIR_ENV "=ro";
 	/* a fault is reported by core as a signal, in every build */
 	envp[envc++] = "UBSAN_OPTIONS=color=never:handle_segv=0:handle_sigbus=0:handle_abort=0:"
 	               "handle_sigfpe=0:"
@@ -516,7 +525,8 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 		goto fail;
 	}
 	if (pid == 0)
-		child_setup(parent_cap, out[1], null_fd, path, argv, envp, no_caps);
+		child_setup(parent_cap, pd->host_dir_fd, out[1], null_fd, path, argv, envp,
+		            no_caps);
 
 	close(out[1]);
 	close(null_fd);
@@ -672,6 +682,8 @@ pd_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 		return exit_status(pd, rpc);
 	case CN_PD_SANDBOX:
 		return sandbox(pd, rpc);
+	case CN_PD_HOST_DIR:
+		return core_pd_host_dir(pd, rpc);
 	default:
 		return CN_ERR_INVALID_OPCODE;
 	}
@@ -689,6 +701,7 @@ core_pd_create(struct core *core, const char *label, struct pd **ret)
 	pd->core = core;
 	snprintf(pd->label, sizeof(pd->label), "%s", label);
 	pd->pidfd = pd->out_fd = pd->listener = pd->exit_sigh = -1;
+	pd->host_dir_fd = -1;
 	r = cn_obj_create(core->ep, pd_dispatch, pd, &pd->obj);
 	if (r < 0) {
 		free(pd);
@@ -730,6 +743,8 @@ core_pd_destroy(struct pd *pd)
 		close(pd->listener);
 	if (pd->exit_sigh >= 0)
 		close(pd->exit_sigh);
+	if (pd->host_dir_fd >= 0)
+		close(pd->host_dir_fd);
 	while (pd->dataspaces)
 		free_ds(pd, pd->dataspaces);
 	/* sub-accounts now refer to our reference account */

@@ -177,6 +177,10 @@ void init_child_exited(struct child *child, int value);
 /* The child answered a yield request: apply the downgrade again. */
 void init_child_yielded(struct child *child);
 const struct cn_xml_node *init_config_root(struct init *init);
+
+/* host_dir.c: pass the start node's <host_dir> grant to the child's PD
+ * (0 without one); logs what is wrong. */
+int init_child_host_dir(struct init *init, struct child *c);
 struct init *init_of(struct cn_env *env);
 
 #endif

@@ -289,7 +289,10 @@ child_spawn(struct init *init, struct child *c)
 			         c->binary);
 		return r;
 	}
-	r = cn_pd_spawn(c->pd, c->binary, ds, cn_obj_cap(c->parent), cn_sig_cap(c->exit_sig));
+	r = init_child_host_dir(init, c);
+	if (r == 0)
+		r = cn_pd_spawn(c->pd, c->binary, ds, cn_obj_cap(c->parent),
+		                cn_sig_cap(c->exit_sig));
 	close(ds);
 	if (r == CN_ERR_NOT_FOUND)
 		cn_error(init->env, "%s: binary \"%s\" is not a ROM module", c->name, c->binary);

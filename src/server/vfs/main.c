@@ -61,11 +61,6 @@ struct vopen {
 	bool modified; /* written or truncated: watchers learn of it on close or sync */
 };
 
-struct session {
-	struct cn_fs_session *fs;
-	struct cn_ds tx;
-};
-
 /* The component's only mutable state. */
 static struct {
 	struct cn_env *env;
@@ -917,91 +912,14 @@ ensure_root(const char *root, bool writeable)
 	return 0;
 }
 
-static int
-fs_create(void *data, const struct cn_session_request *req, void **ret_session, int *ret_cap)
-{
-	const struct cn_xml_node *config = NULL, *policy;
-	char root[CN_FS_PATH_MAX];
-	bool writeable = false;
-	uint64_t tx_buf_size;
-	struct session *s;
-	int r;
-
-	(void)data;
-	if (cn_config(state.env, &config) < 0 || !(policy = cn_policy_select(config, req->label))) {
-		cn_warning(state.env, "no policy defined for label '%s'", req->label);
-		return CN_ERR_DENIED;
-	}
-	if (cn_fs_session_policy(policy, req->label, req->args, root, sizeof(root), &writeable) <
-	    0) {
-		cn_warning(state.env, "invalid session root '%s' of '%s'",
-		           cn_label_last(req->label), req->label);
-		return CN_ERR_DENIED;
-	}
-	if (cn_args_u64(req->args, "tx_buf_size", &tx_buf_size) < 0 ||
-	    tx_buf_size < CN_FS_TX_BUF_MIN || tx_buf_size > CN_FS_TX_BUF_MAX) {
-		cn_warning(state.env, "invalid tx_buf_size from '%s', denying", req->label);
-		return CN_ERR_DENIED;
-	}
-	if (req->ram_quota < cn_fs_session_ram(tx_buf_size)) {
-		cn_error(state.env, "insufficient ram donation from '%s'", req->label);
-		return CN_ERR_INSUFFICIENT_RAM;
-	}
-	if (req->cap_quota < CN_FS_SESSION_CAPS)
-		return CN_ERR_INSUFFICIENT_CAPS;
-	if ((r = ensure_root(root, writeable)) < 0) {
-		cn_warning(state.env, "session root '%s' of '%s' unavailable", root, req->label);
-		return CN_ERR_DENIED;
-	}
-
-	if (!(s = calloc(1, sizeof(*s))))
-		return CN_ERR_DENIED;
-	s->tx.cap = -1;
-	r = cn_pd_alloc_ram(state.env->pd, cn_ps_dataspace_size(CN_FS_TX_QUEUE_SIZE, tx_buf_size),
-	                    &s->tx);
-	if (r == 0) {
-		s->tx.writeable = 1;
-		r = cn_ds_attach(&s->tx);
-	}
-	if (r == 0) {
-		struct cn_fs_session_config cfg = {.label = req->label,
-		                                   .root = root,
-		                                   .writeable = writeable,
-		                                   .tx_cap = s->tx.cap,
-		                                   .tx_mem = s->tx.addr,
-		                                   .tx_size = s->tx.size};
-
-		r = cn_fs_session_create(state.server, &cfg, &s->fs);
-	}
-	if (r < 0) {
-		cn_error(state.env, "cannot create a File_system session for '%s': %s", req->label,
-		         cn_strerror(r));
-		if (s->tx.cap >= 0)
-			cn_pd_free_ram(state.env->pd, &s->tx);
-		free(s);
-		return r == -ENOMEM || r == CN_ERR_OUT_OF_RAM ? CN_ERR_INSUFFICIENT_RAM
-		                                              : CN_ERR_DENIED;
-	}
-	*ret_session = s;
-	*ret_cap = cn_fs_session_cap(s->fs);
-	return 0;
-}
-
 static void
-fs_close(void *data, void *session)
+refused(struct cn_env *env, const struct cn_fs_refusal *why)
 {
-	struct session *s = session;
-
-	(void)data;
-	cn_fs_session_destroy(s->fs);
-	cn_pd_free_ram(state.env->pd, &s->tx);
-	free(s);
+	if (why->error)
+		cn_error(env, "%s", why->text);
+	else
+		cn_warning(env, "%s", why->text);
 }
-
-static const struct cn_service_ops fs_service = {
-    .create = fs_create,
-    .close = fs_close,
-};
 
 void
 cn_construct(struct cn_env *env)
@@ -1025,7 +943,7 @@ cn_construct(struct cn_env *env)
 	}
 	r = cn_fs_server_create(env->ep, &backend, NULL, on_error, NULL, &state.server);
 	if (r == 0)
-		r = cn_service_announce(env, "File_system", &fs_service, NULL);
+		r = cn_fs_service_announce(env, state.server, true, ensure_root, refused);
 	if (r < 0) {
 		cn_error(env, "cannot announce the File_system service: %s", cn_strerror(r));
 		cn_exit(env, 3);

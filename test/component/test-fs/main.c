@@ -9,7 +9,8 @@
  *   reader   logs the ROM "iteration" as it changes (served by fs_rom),
  *            as rom_logger would, until iteration 4;
  *   hostile  abuses the packet stream and the RPCs of a vfs session, then
- *            checks that the vfs still serves a fresh session.
+ *            checks that the vfs still serves a fresh session;
+ *   escape, race, nopolicy, grant: lx_fs on a host directory (lx_fs.c).
  */
 #include <cairn/env.h>
 #include <cairn/fs.h>
@@ -25,13 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test-fs.h"
+
 enum {
 	WAIT_MS = 5000,
 	SILENCE_MS = 300, /* how long to make sure nothing comes */
 	ITERATIONS = 4,
 	ITERATION_MS = 200,
 	FIRST_REPORT_MS = 1000,
-	CONTENT_MAX = 4096,
 	BIG_FILE = 1 << 20,
 	FILL_MAX_MIB = 64, /* more than the vfs of the scenario has */
 };
@@ -44,7 +46,13 @@ static struct {
 	struct cn_sig *rom_sig;
 } state;
 
-__attribute__((noreturn, format(printf, 1, 2))) static void
+struct cn_env *
+test_fs_env(void)
+{
+	return state.env;
+}
+
+void
 fail(const char *fmt, ...)
 {
 	char text[512];
@@ -57,7 +65,7 @@ fail(const char *fmt, ...)
 	cn_exit(state.env, 1);
 }
 
-static uint64_t
+uint64_t
 now_ms(void)
 {
 	struct timespec ts;
@@ -66,14 +74,14 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void
+void
 expect(int r, int want, const char *what)
 {
 	if (r != want)
 		fail("%s: %s, expected %s", what, cn_strerror(r), cn_strerror(want));
 }
 
-static void
+void
 check_content(struct cn_fs *fs, const char *path, const char *want)
 {
 	char *buf;
@@ -88,7 +96,7 @@ check_content(struct cn_fs *fs, const char *path, const char *want)
 	cn_log(state.env, "%s: %s", path, want);
 }
 
-static struct cn_fs *
+struct cn_fs *
 open_fs(const char *label, bool writeable)
 {
 	struct cn_fs *fs;
@@ -516,6 +524,6 @@ cn_construct(struct cn_env *env)
 		test_reader();
 	else if (strcmp(mode, "hostile") == 0)
 		test_hostile();
-	else
+	else if (!test_lx_fs(mode))
 		fail("unknown mode '%s'", mode);
 }
