@@ -5,6 +5,8 @@
 #ifndef CAIRN_LOG_H
 #define CAIRN_LOG_H
 
+#include <stddef.h>
+
 enum cn_log_op {
 	CN_LOG_WRITE = 1, /* str text */
 };
@@ -25,5 +27,10 @@ __attribute__((format(printf, 3, 4))) void
 cn_config_error(struct cn_env *env, const struct cn_xml_node *node, const char *fmt, ...);
 /* Write one message on a LOG session capability. */
 int cn_log_write(int log_cap, const char *text);
+
+struct cn_rpc;
+/* Server side: decode a LOG request into text (at least CN_MSG_STR_MAX + 1
+ * bytes): 0, or CN_ERR_INVALID_OPCODE / CN_ERR_BAD_MESSAGE to answer. */
+int cn_log_request(struct cn_rpc *rpc, char *text, size_t size);
 
 #endif

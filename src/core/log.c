@@ -116,15 +116,12 @@ log_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct log_session *s = cn_obj_data(obj);
 	char text[CN_MSG_STR_MAX + 1];
-	int r;
+	int r = cn_log_request(rpc, text, sizeof(text));
 
-	if (rpc->opcode != CN_LOG_WRITE)
-		return CN_ERR_INVALID_OPCODE;
-	r = cn_msg_get_str(rpc->in, text, sizeof(text));
-	if (r < 0 || cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps) {
+	if (r == CN_ERR_BAD_MESSAGE)
 		core_log("[%s] Error: malformed LOG write dropped", s->label);
-		return CN_ERR_BAD_MESSAGE;
-	}
+	if (r < 0)
+		return r;
 	core_log_labeled(s->label, text);
 	return CN_OK;
 }

@@ -1333,6 +1333,30 @@ init_announce_services(struct init *init)
 	}
 }
 
+/* The record of a child's environment LOG session that is not there yet
+ * (pending at init's parent or at a child server), paid by the child. */
+static struct session *
+env_log_record(struct init *init, struct child *c, const char *args)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	*s = (struct session){.client = c,
+	                      .client_id = CN_ENV_LOG,
+	                      .ram = ENV_LOG_RAM,
+	                      .caps = ENV_LOG_CAPS,
+	                      .state = SESSION_CREATE_REQUESTED,
+	                      .cap = -1,
+	                      .route = c->env_log_route};
+	snprintf(s->service, sizeof(s->service), "LOG");
+	snprintf(s->args, sizeof(s->args), "%s", args);
+	snprintf(s->label, sizeof(s->label), "%s", c->name);
+	s->next = init->sessions;
+	init->sessions = s;
+	return s;
+}
+
 /* The environment LOG session of a child, routed like its other sessions
  * (with the child's name as label, which scoped selectors never match):
  * at init's parent, the child gets its capability directly; at a child
@@ -1378,24 +1402,12 @@ init_env_log_session(struct init *init, struct child *c)
 		}
 		/* our parent answers later (init_parent_sessions_update), the
 		 * child waits for it at startup like for one at a sibling */
-		s = calloc(1, sizeof(*s));
+		s = env_log_record(init, c, fwd);
 		if (!s) {
 			init_parent_close(init, id);
 			return -ENOMEM;
 		}
-		*s = (struct session){.client = c,
-		                      .client_id = CN_ENV_LOG,
-		                      .parent_id = id,
-		                      .ram = ENV_LOG_RAM,
-		                      .caps = ENV_LOG_CAPS,
-		                      .state = SESSION_CREATE_REQUESTED,
-		                      .cap = -1};
-		snprintf(s->service, sizeof(s->service), "LOG");
-		snprintf(s->args, sizeof(s->args), "%s", fwd);
-		snprintf(s->label, sizeof(s->label), "%s", c->name);
-		s->route = c->env_log_route;
-		s->next = init->sessions;
-		init->sessions = s;
+		s->parent_id = id;
 		return 0;
 	}
 	/* a child server is paid like for any session, from the child's quota
@@ -1411,27 +1423,15 @@ init_env_log_session(struct init *init, struct child *c)
 	}
 	if (r < 0)
 		return r;
-	s = calloc(1, sizeof(*s));
+	s = env_log_record(init, c, fwd);
 	if (!s) {
 		transfer(target.server->pd, init->env->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
 		transfer(init->env->pd, c->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
 		return -ENOMEM;
 	}
-	*s = (struct session){.client = c,
-	                      .client_id = CN_ENV_LOG,
-	                      .ram = ENV_LOG_RAM,
-	                      .caps = ENV_LOG_CAPS,
-	                      .server = target.server,
-	                      .server_id = ++target.server->next_server_id,
-	                      .state = SESSION_CREATE_REQUESTED,
-	                      .pending = PENDING_CREATE,
-	                      .cap = -1};
-	snprintf(s->service, sizeof(s->service), "LOG");
-	snprintf(s->args, sizeof(s->args), "%s", fwd);
-	snprintf(s->label, sizeof(s->label), "%s", c->name);
-	s->route = c->env_log_route;
-	s->next = init->sessions;
-	init->sessions = s;
+	s->server = target.server;
+	s->server_id = ++target.server->next_server_id;
+	s->pending = PENDING_CREATE;
 	if (target.server->announced[provided_index(target.server, "LOG")])
 		wake_server(target.server);
 	return 0;

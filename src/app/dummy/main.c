@@ -166,20 +166,16 @@ log_session_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	struct log_session *s = cn_obj_data(obj);
 	char text[CN_MSG_STR_MAX + 1];
 	const char *line;
+	int r = cn_log_request(rpc, text, sizeof(text));
 
-	if (rpc->opcode != CN_LOG_WRITE) {
-		if (!s->reported)
+	if (r < 0) {
+		if (!s->reported && r == CN_ERR_INVALID_OPCODE)
 			cn_warning(state.env, "LOG session \"%s\": unknown request %d", s->label,
 			           (int)rpc->opcode);
-		s->reported = true;
-		return CN_ERR_INVALID_OPCODE;
-	}
-	if (cn_msg_get_str(rpc->in, text, sizeof(text)) < 0 || cn_msg_end(rpc->in) < 0 ||
-	    rpc->in->hdr.ncaps) {
-		if (!s->reported)
+		else if (!s->reported)
 			cn_warning(state.env, "LOG session \"%s\": malformed write", s->label);
 		s->reported = true;
-		return CN_ERR_BAD_MESSAGE;
+		return r;
 	}
 	/* One line of ours per line of the client's; a trailing newline (as
 	 * Genode's clients send) adds none. */

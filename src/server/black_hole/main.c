@@ -82,12 +82,10 @@ log_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct log_session *s = cn_obj_data(obj);
 	char text[CN_MSG_STR_MAX + 1];
+	int r = cn_log_request(rpc, text, sizeof(text));
 
-	if (rpc->opcode != CN_LOG_WRITE)
-		return refuse(s->label, &s->reported, rpc->opcode, CN_ERR_INVALID_OPCODE);
-	if (cn_msg_get_str(rpc->in, text, sizeof(text)) < 0 || cn_msg_end(rpc->in) < 0 ||
-	    rpc->in->hdr.ncaps)
-		return refuse(s->label, &s->reported, rpc->opcode, CN_ERR_BAD_MESSAGE);
+	if (r < 0)
+		return refuse(s->label, &s->reported, rpc->opcode, r);
 	return CN_OK; /* swallowed */
 }
 

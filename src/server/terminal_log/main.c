@@ -69,13 +69,13 @@ log_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct session *s = cn_obj_data(obj);
 	char text[CN_MSG_STR_MAX + 1];
+	int r = cn_log_request(rpc, text, sizeof(text));
 
-	if (rpc->opcode != CN_LOG_WRITE || cn_msg_get_str(rpc->in, text, sizeof(text)) < 0 ||
-	    cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps) {
+	if (r < 0) {
 		if (!s->refused)
 			cn_warning(state.env, "'%s': malformed LOG request, refused", s->label);
 		s->refused = true;
-		return rpc->opcode != CN_LOG_WRITE ? CN_ERR_INVALID_OPCODE : CN_ERR_BAD_MESSAGE;
+		return r;
 	}
 	for (const char *line = text; *line;) {
 		size_t len = strcspn(line, "\n");

@@ -146,8 +146,7 @@ log_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 	unsigned long long ns, image_ns;
 
 	(void)obj;
-	if (rpc->opcode != CN_LOG_WRITE || cn_msg_get_str(rpc->in, text, sizeof(text)) < 0 ||
-	    cn_msg_end(rpc->in) < 0)
+	if (cn_log_request(rpc, text, sizeof(text)) < 0)
 		return CN_ERR_BAD_MESSAGE;
 	if (sscanf(text, "construct_ns=%llu image_ns=%llu", &ns, &image_ns) == 2 && ns &&
 	    image_ns) {

@@ -317,13 +317,13 @@ log_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 {
 	struct log_session *s = cn_obj_data(obj);
 	char text[CN_MSG_STR_MAX + 1];
+	int r = cn_log_request(rpc, text, sizeof(text));
 
-	if (rpc->opcode != CN_LOG_WRITE || cn_msg_get_str(rpc->in, text, sizeof(text)) < 0 ||
-	    cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps) {
+	if (r < 0) {
 		if (!s->reported)
 			cn_warning(state.env, "LOG session \"%s\": malformed request", s->label);
 		s->reported = true;
-		return rpc->opcode != CN_LOG_WRITE ? CN_ERR_INVALID_OPCODE : CN_ERR_BAD_MESSAGE;
+		return r;
 	}
 	/* shown in our own log too, which makes a failing run readable */
 	cn_log(state.env, "[%s] %s", s->label, text);
