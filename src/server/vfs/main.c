@@ -61,7 +61,7 @@ struct vnode {
 
 struct vopen {
 	struct vnode *node;
-	void *remote; /* a node of a remote sub-tree (node is NULL then) */
+	void *remote;  /* a node of a remote sub-tree (node is NULL then) */
 	bool modified; /* written or truncated: watchers learn of it on close or sync */
 };
 
