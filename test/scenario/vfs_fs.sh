@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # vfs's <fs/> plugin: an outer vfs mounts an inner vfs's ram (twice, as
-# /inner and /again); test-fs (mode vfs_fs) reads, writes, lists and
+# /inner, /third and /again); test-fs (mode vfs_fs) reads, writes, lists and
 # watches through it. Between its steps the script
-#  1 -> 2: stops the inner vfs (SIGSTOP): a request to /inner times out
-#          after timeout_ms, later ones fail at once, the outer vfs serves
-#          its own ram;
+#  1 -> 2: stops the inner vfs (SIGSTOP): a read of a file open at /inner
+#          and an open at /third (a third session) time out after
+#          timeout_ms, later requests there fail at once, the outer vfs
+#          serves its own ram;
 #  2 -> 3: continues it: /again (the other session) works again;
 #  3 -> 4: kills it (SIGKILL): /again fails at once, the outer vfs goes on
 #          with its own ram;
@@ -46,8 +47,10 @@ await '\[init -> test-fs\] step 4 done, remove the inner vfs'
 step 5 remove
 await '\[init -> test-fs\] test-fs: vfs_fs: done'
 grep -q 'test-fs\] Error' "$out" && fail "test-fs failed"
-grep -qE '\[init -> outer\] .*Warning: file system .inner -> /. unavailable: no answer in time' \
-	"$out" || fail "no warning about the stuck remote"
+for label in inner third; do
+	grep -qE "\[init -> outer\] .*Warning: file system .$label -> /. unavailable: no answer in time" \
+		"$out" || fail "no warning about the stuck remote $label"
+done
 grep -qE '\[init -> outer\] .*Warning: file system .again -> /shared. unavailable: (object is gone|no reply)' \
 	"$out" || fail "no warning about the dead remote"
 grep -v 'child "inner" was killed' "$out" | grep -E 'killed' && fail "a component was killed"

@@ -574,7 +574,7 @@ static void
 test_vfs_fs(void)
 {
 	struct cn_fs *fs = open_fs("/", true), *direct;
-	uint32_t inner, own, watch, file;
+	uint32_t inner, own, watch, file, held_dir, held;
 
 	cn_config_sigh(state.env, step_changed);
 	step_changed(state.env);
@@ -626,13 +626,32 @@ test_vfs_fs(void)
 	cn_fs_close(direct);
 	check_content(fs, "/inner/shared/hello", "changed directly");
 	expect(cn_fs_close_handle(fs, watch), 0, "closing the watch");
+	expect(cn_fs_dir(fs, "/inner/shared", false, &held_dir), 0, "dir /inner/shared");
+	expect(cn_fs_file(fs, held_dir, "hello", CN_FS_READ_ONLY, false, &held), 0,
+	       "opening /inner/shared/hello");
 	next_step("stop the inner vfs");
 
-	/* step 2: the inner vfs is stopped (SIGSTOP): a request times out
-	 * after timeout_ms, then the sub-tree fails at once; the outer vfs
-	 * serves its own ram meanwhile */
-	expect_unavailable(fs, "/inner/shared/hello", 900, 4000, "stuck remote");
+	/* step 2: the inner vfs is stopped (SIGSTOP): a read of a file open
+	 * there (a packet) and an open (an RPC) time out after timeout_ms,
+	 * then the sub-tree fails at once; the outer vfs serves its own ram
+	 * meanwhile */
+	{
+		uint64_t start = now_ms(), took;
+		char buf[64];
+		size_t len;
+		int r = cn_fs_read(fs, held, 0, buf, sizeof(buf), &len);
+
+		took = now_ms() - start;
+		if (r != CN_ERR_UNAVAILABLE || took < 900 || took > 4000)
+			fail("reading a file of a stuck remote: %s after %llu ms", cn_strerror(r),
+			     (unsigned long long)took);
+		cn_log(state.env, "stuck remote: a read Unavailable after timeout_ms");
+	}
 	expect_unavailable(fs, "/inner/shared/hello", 0, 300, "stale remote");
+	expect(cn_fs_close_handle(fs, held), 0, "closing a file of a stale remote");
+	expect(cn_fs_close_handle(fs, held_dir), 0, "closing a dir of a stale remote");
+	expect_unavailable(fs, "/third/shared/hello", 900, 4000, "stuck remote");
+	expect_unavailable(fs, "/third/shared/hello", 0, 300, "stale remote");
 	check_content(fs, "/own/file", "outer's own");
 	expect(cn_fs_write_all(fs, "/own/while-stuck", "x", 1), 0, "writing own ram");
 	next_step("continue the inner vfs");
