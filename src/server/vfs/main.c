@@ -122,14 +122,15 @@ child(struct vnode *dir, const char *name, size_t len)
 	return NULL;
 }
 
-/* The node at a normalised path, or NULL. */
+/* Walk a normalised path from the root, stopping early at a mount point
+ * if at_mount; *ret_rest is what is left of the path. */
 static struct vnode *
-lookup(const char *path)
+walk(const char *path, bool at_mount, const char **ret_rest)
 {
 	struct vnode *n = state.root;
 	const char *p = path;
 
-	while (n && *p) {
+	while (n && *p && !(at_mount && n->remote)) {
 		const char *elem;
 
 		while (*p == '/')
@@ -141,7 +142,17 @@ lookup(const char *path)
 			p++;
 		n = n->kind == V_DIR ? child(n, elem, (size_t)(p - elem)) : NULL;
 	}
+	*ret_rest = p;
 	return n;
+}
+
+/* The node at a normalised path, or NULL. */
+static struct vnode *
+lookup(const char *path)
+{
+	const char *rest;
+
+	return walk(path, false, &rest);
 }
 
 /* The parent directory of path and the last element's name. */
@@ -168,21 +179,9 @@ lookup_parent(const char *path, const char **ret_name)
 static struct vnode *
 mount_of(const char *path, char *rest)
 {
-	struct vnode *n = state.root;
-	const char *p = path;
+	const char *p;
+	struct vnode *n = walk(path, true, &p);
 
-	while (n && !n->remote) {
-		const char *elem;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		elem = p;
-		while (*p && *p != '/')
-			p++;
-		n = n->kind == V_DIR ? child(n, elem, (size_t)(p - elem)) : NULL;
-	}
 	if (!n || !n->remote)
 		return NULL;
 	snprintf(rest, CN_FS_PATH_MAX, "%s", *p ? p : "/");
