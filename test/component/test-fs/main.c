@@ -612,6 +612,16 @@ test_vfs_fs(void)
 	cn_fs_close_handle(fs, inner);
 	list_dir(fs, "/again");
 	cn_log(state.env, "remote: write, list, move, unlink through <fs/>");
+	{
+		/* a session rooted inside the remote sub-tree, read-only */
+		struct cn_fs *sub = open_fs("sub -> /", true);
+
+		check_content(sub, "/hello", "from inner");
+		expect(cn_fs_write_all(sub, "/x", "x", 1), CN_ERR_PERMISSION_DENIED,
+		       "writing read-only");
+		cn_fs_close(sub);
+		cn_log(state.env, "read-only session rooted at /again");
+	}
 
 	/* a change made at the inner vfs directly reaches the outer's watcher */
 	expect(cn_fs_watch(fs, "/inner/shared/hello", &watch), 0, "watch /inner/shared/hello");
