@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# vfs's <fs/> plugin: an outer vfs mounts an inner vfs's ram (twice, as
-# /inner, /third and /again); test-fs (mode vfs_fs) reads, writes, lists and
-# watches through it. Between its steps the script
+# vfs's <fs/> plugin: an outer vfs mounts an inner vfs's ram three times
+# (/inner, with static entries besides, /third and /again); test-fs (mode
+# vfs_fs) reads, writes, lists and watches through it. Between its steps the script
 #  1 -> 2: stops the inner vfs (SIGSTOP): a read of a file open at /inner
 #          and an open at /third (a third session) time out after
 #          timeout_ms, later requests there fail at once, the outer vfs

@@ -122,16 +122,18 @@ child(struct vnode *dir, const char *name, size_t len)
 	return NULL;
 }
 
-/* Walk a normalised path from the root, stopping early at a mount point
- * if at_mount; *ret_rest is what is left of the path. */
+/* Walk a normalised path from the root; if at_mount, stop at a mount
+ * point whose static entries lack the next element. *ret_rest is what is
+ * left of the path. */
 static struct vnode *
 walk(const char *path, bool at_mount, const char **ret_rest)
 {
 	struct vnode *n = state.root;
 	const char *p = path;
 
-	while (n && *p && !(at_mount && n->remote)) {
-		const char *elem;
+	while (n && *p) {
+		const char *elem, *slash = p;
+		struct vnode *c;
 
 		while (*p == '/')
 			p++;
@@ -140,7 +142,12 @@ walk(const char *path, bool at_mount, const char **ret_rest)
 		elem = p;
 		while (*p && *p != '/')
 			p++;
-		n = n->kind == V_DIR ? child(n, elem, (size_t)(p - elem)) : NULL;
+		c = n->kind == V_DIR ? child(n, elem, (size_t)(p - elem)) : NULL;
+		if (at_mount && n->remote && !c) {
+			p = slash;
+			break;
+		}
+		n = c;
 	}
 	*ret_rest = p;
 	return n;
@@ -174,18 +181,26 @@ lookup_parent(const char *path, const char **ret_name)
 	return d && d->kind == V_DIR ? d : NULL;
 }
 
-/* The mount point path lies under (or is), and the rest of path below it
- * ("/" for the mount point), or NULL for a path of the vfs's own tree. */
+/* The mount point of a remote path, and the rest of the path below it;
+ * NULL for a path of the vfs's own tree (the mount point itself and its
+ * static entries are). */
 static struct vnode *
 mount_of(const char *path, char *rest)
 {
 	const char *p;
 	struct vnode *n = walk(path, true, &p);
 
-	if (!n || !n->remote)
+	if (!n || !n->remote || !*p)
 		return NULL;
-	snprintf(rest, CN_FS_PATH_MAX, "%s", *p ? p : "/");
+	snprintf(rest, CN_FS_PATH_MAX, "%s", p);
 	return n;
+}
+
+/* A node of a remote sub-tree alone (not a mount point), or NULL. */
+static void *
+remote_only(const struct vopen *o)
+{
+	return o->node ? NULL : o->remote;
 }
 
 static void
@@ -352,6 +367,14 @@ be_open(void *be, const char *path, int kind, enum cn_fs_mode mode, bool create,
 		d->mtime_ms = n->mtime_ms;
 		notify(d);
 	}
+	/* a mount point lists its static entries, then the remote root's;
+	 * without static entries it is the remote root alone */
+	if (n->remote &&
+	    (r = remote_open(n->remote, "/", kind, CN_FS_READ_ONLY, false, &o->remote)) < 0 &&
+	    !n->children) {
+		free(o);
+		return r;
+	}
 	n->opens++;
 	o->node = n;
 	*ret = o;
@@ -365,8 +388,9 @@ be_close(void *be, void *node)
 	struct vnode *n = o->node;
 
 	(void)be;
-	if (o->remote) {
+	if (o->remote)
 		remote_close(o->remote);
+	if (!n) {
 		free(o);
 		return;
 	}
@@ -395,11 +419,17 @@ count_entries(const struct vnode *d)
 static int
 be_status(void *be, void *node, struct cn_fs_status *ret)
 {
-	struct vnode *n = ((struct vopen *)node)->node;
+	struct vopen *o = node;
+	struct vnode *n = o->node;
 
 	(void)be;
-	if (((struct vopen *)node)->remote)
-		return remote_status(((struct vopen *)node)->remote, ret);
+	if (o->remote && remote_status(o->remote, ret) == 0) {
+		if (n) /* a mount point: its static entries too */
+			ret->size += count_entries(n) * (uint64_t)sizeof(struct cn_fs_dirent);
+		return 0;
+	}
+	if (!n)
+		return CN_ERR_UNAVAILABLE;
 	ret->inode = n->inode;
 	ret->mtime_ms = n->mtime_ms;
 	ret->rwx = CN_FS_RWX_R | CN_FS_RWX_W;
@@ -456,8 +486,8 @@ be_read(void *be, void *node, uint64_t pos, void *buf, uint64_t len)
 	struct vnode *n = ((struct vopen *)node)->node;
 
 	(void)be;
-	if (((struct vopen *)node)->remote)
-		return remote_read(((struct vopen *)node)->remote, pos, buf, len);
+	if (remote_only(node))
+		return remote_read(remote_only(node), pos, buf, len);
 	switch (n->kind) {
 	case V_ROM:
 		return n->rom ? read_bytes(cn_rom_data(n->rom), cn_rom_size(n->rom), pos, buf, len)
@@ -513,7 +543,7 @@ be_write(void *be, void *node, uint64_t pos, const void *buf, uint64_t len)
 	int r;
 
 	(void)be;
-	if (o->remote)
+	if (remote_only(o))
 		return remote_write(o->remote, pos, buf, len);
 	switch (n->kind) {
 	case V_LOG:
@@ -552,10 +582,12 @@ be_dirent(void *be, void *node, uint64_t index, struct cn_fs_dirent *ret)
 	struct vopen tmp = {0};
 
 	(void)be;
-	if (((struct vopen *)node)->remote)
-		return remote_dirent(((struct vopen *)node)->remote, index, ret);
+	if (remote_only(node))
+		return remote_dirent(remote_only(node), index, ret);
 	for (c = d->children; c && index; index--)
 		c = c->next;
+	if (!c && ((struct vopen *)node)->remote) /* a mount point: then the remote's */
+		return remote_dirent(((struct vopen *)node)->remote, index, ret);
 	if (!c)
 		return CN_ERR_LOOKUP_FAILED;
 	tmp.node = c;
@@ -570,10 +602,16 @@ be_dirent(void *be, void *node, uint64_t index, struct cn_fs_dirent *ret)
 static int
 be_num_entries(void *be, void *node, uint32_t *ret)
 {
+	struct vopen *o = node;
+	uint32_t remote = 0;
+	int r;
+
 	(void)be;
-	if (((struct vopen *)node)->remote)
-		return remote_num_entries(((struct vopen *)node)->remote, ret);
-	*ret = count_entries(((struct vopen *)node)->node);
+	if (remote_only(o))
+		return remote_num_entries(o->remote, ret);
+	if (o->remote && (r = remote_num_entries(o->remote, &remote)) < 0)
+		return r;
+	*ret = count_entries(o->node) + remote;
 	return 0;
 }
 
@@ -585,7 +623,7 @@ be_truncate(void *be, void *node, uint64_t size)
 	int r;
 
 	(void)be;
-	if (o->remote)
+	if (remote_only(o))
 		return remote_truncate(o->remote, size);
 	if (n->kind == V_NULL || n->kind == V_ZERO || n->kind == V_LOG)
 		return 0;
@@ -682,10 +720,17 @@ be_watch(void *be, const char *path)
 	char rest[CN_FS_PATH_MAX];
 	struct vnode *m = mount_of(path, rest);
 
+	int r;
+
 	(void)be;
 	if (m)
 		return remote_watch(m->remote, rest, path);
-	return lookup(path) ? 0 : CN_ERR_LOOKUP_FAILED;
+	if (!(m = lookup(path)))
+		return CN_ERR_LOOKUP_FAILED;
+	/* a mount point: its remote root too (if it can) */
+	if (m->remote && (r = remote_watch(m->remote, "/", path)) < 0 && !m->children)
+		return r;
+	return 0;
 }
 
 static void
@@ -695,7 +740,7 @@ be_unwatch(void *be, const char *path)
 	struct vnode *m = mount_of(path, rest);
 
 	(void)be;
-	if (m)
+	if (m || ((m = lookup(path)) && m->remote))
 		remote_unwatch(m->remote, path);
 }
 
@@ -705,7 +750,7 @@ be_sync(void *be, void *node)
 	struct vopen *o = node;
 
 	(void)be;
-	if (o->remote)
+	if (remote_only(o))
 		return remote_sync(o->remote);
 	if (o->node->kind == V_LOG)
 		log_flush(o->node);
@@ -721,8 +766,8 @@ be_set_mtime(void *be, void *node, uint64_t ms)
 	struct vnode *n = ((struct vopen *)node)->node;
 
 	(void)be;
-	if (((struct vopen *)node)->remote)
-		return remote_set_mtime(((struct vopen *)node)->remote, ms);
+	if (remote_only(node))
+		return remote_set_mtime(remote_only(node), ms);
 	if (!n->ram)
 		return CN_ERR_PERMISSION_DENIED;
 	n->mtime_ms = ms;
@@ -806,16 +851,15 @@ remote_changed(void *data, const char *path)
 	cn_fs_server_notify(state.server, path);
 }
 
-/* A directory with <fs/> is the remote file system alone (no union with
- * other plugins). */
+/* A directory with <fs/> may have static entries besides, not <ram/>. */
 static int
 check_mounts(const struct vnode *dir)
 {
-	if (dir->remote && (dir->children || dir->ram_dir)) {
+	if (dir->remote && dir->ram_dir) {
 		char path[CN_FS_PATH_MAX];
 
 		node_path(dir, path, sizeof(path));
-		cn_error(state.env, "<fs> shares directory '%s' with other plugins", path);
+		cn_error(state.env, "<fs> and <ram/> in one directory '%s' (not supported)", path);
 		return -EINVAL;
 	}
 	for (const struct vnode *c = dir->children; c; c = c->next)

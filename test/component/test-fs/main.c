@@ -589,6 +589,7 @@ test_vfs_fs(void)
 	check_content(fs, "/inner/shared/hello", "from inner");
 	check_content(fs, "/again/hello", "from inner");
 	check_content(fs, "/own/file", "outer's own");
+	check_content(fs, "/inner/etc/motd", "static");
 	list_dir(fs, "/");
 	expect(cn_fs_write_all(fs, "/inner/new", "through outer", 13), 0, "writing /inner/new");
 	check_content(fs, "/inner/new", "through outer");
@@ -658,6 +659,8 @@ test_vfs_fs(void)
 		cn_log(state.env, "stuck remote: a read Unavailable after timeout_ms");
 	}
 	expect_unavailable(fs, "/inner/shared/hello", 0, 300, "stale remote");
+	list_dir(fs, "/inner"); /* its static entries remain */
+	check_content(fs, "/inner/etc/motd", "static");
 	expect(cn_fs_close_handle(fs, held), 0, "closing a file of a stale remote");
 	expect(cn_fs_close_handle(fs, held_dir), 0, "closing a dir of a stale remote");
 	expect_unavailable(fs, "/third/shared/hello", 900, 4000, "stuck remote");
