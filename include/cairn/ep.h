@@ -82,6 +82,15 @@ int cn_sig_cap(const struct cn_sig *sig);
 uint64_t cn_sig_delivered(const struct cn_sig *sig);
 /* Dispatch until sig has been delivered at least once more. */
 int cn_ep_wait_sig(struct cn_ep *ep, struct cn_sig *sig);
+/*
+ * Wait for sig alone: nothing else of the entrypoint is dispatched, so no
+ * other handler runs meanwhile (for a component that must finish one
+ * request before it looks at the next). Returns 0 once sig was delivered
+ * (its handler called), -ETIMEDOUT after timeout_ms (-1: no limit), or
+ * CN_ERR_DEAD_OBJECT when peer_cap (>= 0, e.g. the signal capability of
+ * the server that is to submit sig) lost its object: nobody will.
+ */
+int cn_sig_wait(struct cn_sig *sig, int peer_cap, int timeout_ms);
 
 /* Submit count to the signal context cap. Never blocks. When the
  * receiver's queue is full (it is CN_SIGNAL_DRAIN_MAX-ish submissions

@@ -197,8 +197,26 @@ int cn_fs_move(struct cn_fs *fs, uint32_t from_dir, const char *from, uint32_t t
 int cn_fs_num_entries(struct cn_fs *fs, uint32_t dir, uint32_t *ret_count);
 
 /*
+ * Isolate the session, for a client that is itself a server and must not
+ * run other requests in the middle of one (vfs's <fs/>): from now on its
+ * calls never dispatch the entrypoint. Each RPC, and each wait for a
+ * packet acknowledgement, waits at most timeout_ms; the only handler that
+ * runs meanwhile is this session's own signal (acknowledgements; the
+ * notify function is called after the transfer, outside of it). A
+ * timeout, or the server's end, makes the session stale: that call
+ * returns -ETIMEDOUT, CN_ERR_DEAD_OBJECT or CN_ERR_NO_REPLY, every later
+ * one CN_ERR_UNAVAILABLE at once (the server's state is unknown: a late
+ * reply is dropped). timeout_ms -1 (the default) restores waiting forever
+ * with the entrypoint dispatched.
+ */
+int cn_fs_set_timeout(struct cn_fs *fs, int timeout_ms);
+/* 0, or the error that made an isolated session stale. */
+int cn_fs_stale(const struct cn_fs *fs);
+
+/*
  * Blocking transfers through the packet stream (the entrypoint is
- * dispatched while waiting, so other handlers may run meanwhile). A
+ * dispatched while waiting, so other handlers may run meanwhile, unless
+ * the session is isolated, see cn_fs_set_timeout). A
  * transfer that fits into half the tx buffer is one packet; a larger one
  * goes as packets of an eighth of the buffer, 8 in flight. A read returns
  * fewer bytes at the end of the file; a failed packet (e.g. no space) is

@@ -121,6 +121,11 @@ int cn_wire_recv(int fd, struct cn_msg *msg, int *ret_reply_fd, bool nonblock);
  * the server went away without answering, or a local limit error.
  */
 int cn_call(int cap, struct cn_msg *msg);
+/* cn_call with a limit: -ETIMEDOUT when no reply came within timeout_ms
+ * (-1: no limit; a full queue at the server counts against the limit too). A reply that
+ * arrives later is dropped; whether the server carried the call out is
+ * unknown. */
+int cn_call_timeout(int cap, struct cn_msg *msg, int timeout_ms);
 
 /* Send a reply with result code on a reply channel, handing the channel
  * back with it (the caller may reuse it). The caller of cn_reply still

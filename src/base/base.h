@@ -35,6 +35,9 @@ struct cn_env_priv {
 int cn_session_buffer_attach(int session_cap, int32_t op, uint64_t min_size, uint64_t max_size,
                              struct cn_ds *ret_ds);
 
+/* CLOCK_MONOTONIC in ms, for deadlines (wire.c). */
+int64_t cn_mono_ms(void);
+
 /* Install the seccomp filter and hand its listener to core (sandbox.c). */
 int cn_sandbox_enter(struct cn_env *env);
 

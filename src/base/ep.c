@@ -3,6 +3,9 @@
  */
 #include <cairn/ep.h>
 
+#include "base.h"
+
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,6 +504,40 @@ cn_ep_wait_sig(struct cn_ep *ep, struct cn_sig *sig)
 		int r = cn_ep_dispatch(ep, -1);
 		if (r < 0)
 			return r;
+	}
+	return 0;
+}
+
+int
+cn_sig_wait(struct cn_sig *sig, int peer_cap, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : cn_mono_ms() + timeout_ms;
+	uint64_t before;
+
+	if (!sig || sig->obj.src.dead)
+		return -EINVAL;
+	before = sig->delivered;
+	while (sig->delivered == before) {
+		struct pollfd pfd[2] = {{.fd = sig->obj.local_fd, .events = POLLIN},
+		                        {.fd = peer_cap, .events = 0}};
+		int64_t left = deadline < 0 ? -1 : deadline - cn_mono_ms();
+		int n;
+
+		if (deadline >= 0 && left <= 0)
+			return -ETIMEDOUT;
+		n = poll(pfd, peer_cap >= 0 ? 2 : 1, (int)(left > INT32_MAX ? INT32_MAX : left));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN)
+			handle_sig(sig); /* may leave delivered unchanged: nothing queued */
+		else if (pfd[0].revents)
+			return CN_ERR_DEAD_OBJECT;
+		else if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL))
+			return CN_ERR_DEAD_OBJECT;
+		if (sig->obj.src.dead)
+			return sig->delivered == before ? -EINVAL : 0;
 	}
 	return 0;
 }

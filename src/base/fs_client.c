@@ -29,6 +29,8 @@ struct cn_fs {
 	int server_sig;
 	struct cn_sig *sig;
 	bool raw;                                 /* the user drains acknowledgements */
+	int timeout_ms;                           /* >= 0: isolated (cn_fs_set_timeout) */
+	int stale;                                /* what made an isolated session unusable */
 	bool busy;                                /* a transfer is in progress */
 	struct flight flight[CN_FS_CLIENT_DEPTH]; /* the packets of the transfer */
 	/* CONTENT_CHANGED handles not yet delivered (a set) */
@@ -39,11 +41,32 @@ struct cn_fs {
 	void *notify_data;
 };
 
+/* An isolated session whose server did not answer in time or is gone
+ * becomes stale: the state of the server is unknown from then on. */
+static int
+check_stale(struct cn_fs *fs, int r)
+{
+	if (fs->timeout_ms >= 0 && !fs->stale &&
+	    (r == -ETIMEDOUT || r == CN_ERR_DEAD_OBJECT || r == CN_ERR_NO_REPLY))
+		fs->stale = r;
+	return r;
+}
+
+static int
+session_call(struct cn_fs *fs, struct cn_msg *msg)
+{
+	if (fs->stale) {
+		cn_msg_reset(msg);
+		return CN_ERR_UNAVAILABLE;
+	}
+	return check_stale(fs, cn_call_timeout(fs->cap, msg, fs->timeout_ms));
+}
+
 static int
 call(struct cn_fs *fs, struct cn_msg *msg, uint32_t *ret_u32)
 {
 	uint32_t v;
-	int r = cn_call(fs->cap, msg);
+	int r = session_call(fs, msg);
 
 	if (r >= 0 && ret_u32) {
 		if (cn_msg_get_u32(msg, &v) < 0 || cn_msg_end(msg) < 0)
@@ -130,7 +153,7 @@ client_signal(void *data, uint32_t count)
 	struct cn_fs *fs = data;
 
 	(void)count;
-	if (fs->raw)
+	if (fs->raw || fs->stale)
 		return;
 	drain_acks(fs);
 	deliver_notifications(fs);
@@ -195,6 +218,7 @@ fs_new(struct cn_ep *ep)
 	fs->cap = -1;
 	fs->tx.cap = -1;
 	fs->server_sig = -1;
+	fs->timeout_ms = -1;
 	return fs;
 }
 
@@ -377,7 +401,7 @@ cn_fs_status(struct cn_fs *fs, uint32_t handle, struct cn_fs_status *ret_status)
 		return -EINVAL;
 	msg_start(&msg, CN_FS_STATUS);
 	cn_msg_put_u32(&msg, handle);
-	r = cn_call(fs->cap, &msg);
+	r = session_call(fs, &msg);
 	if (r >= 0 && (cn_msg_get_u64(&msg, &st.size) < 0 || cn_msg_get_u32(&msg, &st.type) < 0 ||
 	               cn_msg_get_u32(&msg, &st.rwx) < 0 || cn_msg_get_u64(&msg, &st.inode) < 0 ||
 	               cn_msg_get_u64(&msg, &st.mtime_ms) < 0 || cn_msg_end(&msg) < 0))
@@ -513,6 +537,8 @@ transfer(struct cn_fs *fs, enum cn_fs_packet_op op, uint32_t handle, uint64_t po
 
 	if (fs->busy || fs->raw)
 		return -EBUSY;
+	if (fs->stale)
+		return CN_ERR_UNAVAILABLE;
 	fs->busy = true;
 	chunk = chunk_size(fs, op, pos, len);
 	for (;;) {
@@ -562,7 +588,11 @@ transfer(struct cn_fs *fs, enum cn_fs_packet_op op, uint32_t handle, uint64_t po
 		}
 		if (progress)
 			continue; /* room for more packets */
-		if ((w = cn_ep_wait_sig(fs->ep, fs->sig)) < 0) {
+		if (fs->timeout_ms >= 0)
+			w = check_stale(fs, cn_sig_wait(fs->sig, fs->server_sig, fs->timeout_ms));
+		else
+			w = cn_ep_wait_sig(fs->ep, fs->sig);
+		if (w < 0) {
 			r = w;
 			break;
 		}
@@ -730,4 +760,19 @@ int
 cn_fs_tx_wakeup(struct cn_fs *fs)
 {
 	return cn_signal_submit(fs->server_sig, 1);
+}
+
+int
+cn_fs_set_timeout(struct cn_fs *fs, int timeout_ms)
+{
+	if (!fs || fs->busy || timeout_ms < -1)
+		return -EINVAL;
+	fs->timeout_ms = timeout_ms;
+	return 0;
+}
+
+int
+cn_fs_stale(const struct cn_fs *fs)
+{
+	return fs ? fs->stale : 0;
 }

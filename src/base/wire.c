@@ -9,9 +9,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cairn/fault.h>
+
+#include "base.h"
 
 enum { MAX_FDS = CN_MSG_CAPS_MAX + 1 };
 
@@ -439,9 +442,44 @@ channel_put(const struct cn_cap_id *object, int near, int far)
 	*c = (struct channel){.object = *object, .near = near, .far = far};
 }
 
+int64_t
+cn_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd has events (0: ready, -ETIMEDOUT); deadline -1: forever. */
+static int
+await_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = events};
+		int64_t left = deadline < 0 ? -1 : deadline - cn_mono_ms();
+		int n;
+
+		if (deadline >= 0 && left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)(left > INT32_MAX ? INT32_MAX : left));
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
 int
 cn_call(int cap, struct cn_msg *msg)
 {
+	return cn_call_timeout(cap, msg, -1);
+}
+
+int
+cn_call_timeout(int cap, struct cn_msg *msg, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : cn_mono_ms() + timeout_ms;
 	struct cn_cap_id object = {0};
 	int ch[2] = {-1, -1}, back = -1, r;
 
@@ -454,11 +492,16 @@ cn_call(int cap, struct cn_msg *msg)
 		if (r < 0)
 			return r;
 	}
-	r = cn_wire_send(cap, msg, ch[1], false);
+	r = cn_wire_send(cap, msg, ch[1], deadline >= 0);
+	while (r == -EAGAIN && deadline >= 0 && (r = await_fd(cap, POLLOUT, deadline)) == 0)
+		r = cn_wire_send(cap, msg, ch[1], true);
 	/* Drop our copy of the far end at once: if the server dies or drops
 	 * the request, its copy goes too and we see end-of-stream. */
 	close(ch[1]);
+	if (r == 0 && deadline >= 0)
+		r = await_fd(ch[0], POLLIN, deadline);
 	if (r < 0) {
+		/* a late reply goes to a closed channel */
 		close(ch[0]);
 		return r;
 	}

@@ -54,3 +54,8 @@ cairn_scenario_test(fs_rom_update-genode CONFIG fs_rom_update-genode.config TIME
          ".init -> rom_logger. ROM 'generated':"
          ".init -> rom_logger.  *<config iteration=\"4\"/>"
   FAIL "Error" "exited with exit value" ${fail_always})
+
+# vfs's <fs/>: an outer vfs mounts an inner vfs's ram; the script stops,
+# continues, kills and removes the inner vfs between test-fs's steps
+add_test(NAME scenario_vfs_fs COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/vfs_fs.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(scenario_vfs_fs PROPERTIES LABELS scenario TIMEOUT 90)

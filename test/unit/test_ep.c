@@ -1384,4 +1384,80 @@ CN_TEST(test_ep_fault_socketpair)
 	server_quit(&s);
 }
 
+/* A call with a limit: no answer in time, an answer in time, a server
+ * that dies during it, and one that is gone. */
+CN_TEST(test_ep_call_timeout)
+{
+	struct server_proc s = server_start();
+	struct cn_msg msg;
+	long t0;
+
+	alarm(10);
+	msg_new(&msg, OP_WAIT);
+	t0 = now_ms();
+	CN_ASSERT_EQ(cn_call_timeout(s.cap, &msg, 100), -ETIMEDOUT);
+	CN_ASSERT(now_ms() - t0 >= 100);
+	cn_msg_reset(&msg);
+	/* the late reply goes nowhere; the next call is answered as usual */
+	msg_new(&msg, OP_RELEASE);
+	cn_msg_put_u32(&msg, 7);
+	CN_ASSERT_EQ(cn_call_timeout(s.cap, &msg, 5000), CN_OK);
+	cn_msg_reset(&msg);
+	msg_new(&msg, OP_SIG_CAP);
+	CN_ASSERT_EQ(cn_call_timeout(s.cap, &msg, 5000), CN_OK);
+	CN_ASSERT_EQ(msg.hdr.ncaps, 1);
+	cn_msg_reset(&msg);
+	CN_ASSERT_EQ(call_echo(s.cap, 1, 2, 3, "after a timeout"), CN_OK);
+
+	msg_new(&msg, OP_DIE);
+	t0 = now_ms();
+	CN_ASSERT_EQ(cn_call_timeout(s.cap, &msg, 5000), CN_ERR_NO_REPLY);
+	CN_ASSERT(now_ms() - t0 < 2000);
+	server_wait(&s, 0);
+	msg_new(&msg, OP_ECHO);
+	CN_ASSERT_EQ(cn_call_timeout(s.cap, &msg, 5000), CN_ERR_DEAD_OBJECT);
+	cn_msg_reset(&msg);
+	alarm(0);
+	close(s.cap);
+}
+
+/* cn_sig_wait delivers its own signal only, and ends on a timeout or when
+ * the peer is gone. */
+CN_TEST(test_ep_sig_wait_alone)
+{
+	struct sig_record a = {0}, b = {0};
+	struct cn_sig *sa, *sb;
+	struct cn_ep *ep;
+	int ch[2];
+	long t0;
+
+	CN_ASSERT_EQ(cn_ep_create(&ep), 0);
+	CN_ASSERT_EQ(cn_sig_create(ep, record_sig, &a, &sa), 0);
+	CN_ASSERT_EQ(cn_sig_create(ep, record_sig, &b, &sb), 0);
+	CN_ASSERT_EQ(cn_signal_submit(cn_sig_cap(sb), 1), 0);
+	CN_ASSERT_EQ(cn_signal_submit(cn_sig_cap(sa), 2), 0);
+	CN_ASSERT_EQ(cn_sig_wait(sa, -1, 1000), 0);
+	CN_ASSERT_EQ(a.calls, 1);
+	CN_ASSERT_EQ(a.last, 2);
+	CN_ASSERT_EQ(b.calls, 0); /* not dispatched */
+
+	t0 = now_ms();
+	CN_ASSERT_EQ(cn_sig_wait(sa, cn_sig_cap(sb), 50), -ETIMEDOUT);
+	CN_ASSERT(now_ms() - t0 >= 50);
+	CN_ASSERT_EQ(b.calls, 0);
+
+	CN_ASSERT_EQ(cn_wire_channel(ch), 0);
+	close(ch[0]); /* the peer's object is gone */
+	t0 = now_ms();
+	CN_ASSERT_EQ(cn_sig_wait(sa, ch[1], 5000), CN_ERR_DEAD_OBJECT);
+	CN_ASSERT(now_ms() - t0 < 2000);
+	close(ch[1]);
+
+	/* the rest is dispatched as usual later */
+	CN_ASSERT_EQ(cn_ep_dispatch(ep, 1000), 1);
+	CN_ASSERT_EQ(b.calls, 1);
+	CN_ASSERT_EQ(a.calls, 1);
+	cn_ep_destroy(ep);
+}
+
 CN_TEST_MAIN()

@@ -1,7 +1,7 @@
 /*
  * vfs: Genode's VFS server. It builds a tree from the <vfs> node of its
  * config (<dir>, <ram/>, <rom>, <inline>, <log>, <null/>, <zero/>,
- * <import>) and exports it as the File_system service, each session
+ * <import>, <fs/>: remote.c) and exports it as the File_system service, each session
  * confined to its policy's root joined with the sub-directory its label
  * ends with, writeable if the policy allows and the client asks.
  *
@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "remote.h"
 
 enum {
 	RAM_RESERVE = 512 << 10, /* of our RAM quota, kept for our own state */
@@ -52,12 +54,14 @@ struct vnode {
 	char *line; /* <log>: LOG_LINE_MAX + 1 bytes */
 	size_t line_len;
 	uint64_t inode, mtime_ms;
+	struct remote *remote; /* <fs/>: the directory is the mount point */
 	unsigned opens;
 	bool unlinked; /* removed from the tree while open */
 };
 
 struct vopen {
 	struct vnode *node;
+	void *remote;  /* a node of a remote sub-tree (node is NULL then) */
 	bool modified; /* written or truncated: watchers learn of it on close or sync */
 };
 
@@ -113,15 +117,18 @@ child(struct vnode *dir, const char *name, size_t len)
 	return NULL;
 }
 
-/* The node at a normalised path, or NULL. */
+/* Walk a normalised path from the root; if at_mount, stop at a mount
+ * point whose static entries lack the next element. *ret_rest is what is
+ * left of the path. */
 static struct vnode *
-lookup(const char *path)
+walk(const char *path, bool at_mount, const char **ret_rest)
 {
 	struct vnode *n = state.root;
 	const char *p = path;
 
 	while (n && *p) {
-		const char *elem;
+		const char *elem, *slash = p;
+		struct vnode *c;
 
 		while (*p == '/')
 			p++;
@@ -130,9 +137,24 @@ lookup(const char *path)
 		elem = p;
 		while (*p && *p != '/')
 			p++;
-		n = n->kind == V_DIR ? child(n, elem, (size_t)(p - elem)) : NULL;
+		c = n->kind == V_DIR ? child(n, elem, (size_t)(p - elem)) : NULL;
+		if (at_mount && n->remote && !c) {
+			p = slash;
+			break;
+		}
+		n = c;
 	}
+	*ret_rest = p;
 	return n;
+}
+
+/* The node at a normalised path, or NULL. */
+static struct vnode *
+lookup(const char *path)
+{
+	const char *rest;
+
+	return walk(path, false, &rest);
 }
 
 /* The parent directory of path and the last element's name. */
@@ -152,6 +174,28 @@ lookup_parent(const char *path, const char **ret_name)
 	d = lookup(len ? dir : "/");
 	*ret_name = slash + 1;
 	return d && d->kind == V_DIR ? d : NULL;
+}
+
+/* The mount point of a remote path, and the rest of the path below it;
+ * NULL for a path of the vfs's own tree (the mount point itself and its
+ * static entries are). */
+static struct vnode *
+mount_of(const char *path, char *rest)
+{
+	const char *p;
+	struct vnode *n = walk(path, true, &p);
+
+	if (!n || !n->remote || !*p)
+		return NULL;
+	snprintf(rest, CN_FS_PATH_MAX, "%s", p);
+	return n;
+}
+
+/* A node of a remote sub-tree alone (not a mount point), or NULL. */
+static void *
+remote_only(const struct vopen *o)
+{
+	return o->node ? NULL : o->remote;
 }
 
 static void
@@ -269,10 +313,22 @@ static int
 be_open(void *be, const char *path, int kind, enum cn_fs_mode mode, bool create, void **ret)
 {
 	struct vnode *n = lookup(path), *d;
+	char rest[CN_FS_PATH_MAX];
 	struct vopen *o;
 	const char *name;
+	int r;
 
 	(void)be;
+	if ((d = mount_of(path, rest)) != NULL) {
+		if (!(o = calloc(1, sizeof(*o))))
+			return CN_ERR_OUT_OF_RAM;
+		if ((r = remote_open(d->remote, rest, kind, mode, create, &o->remote)) < 0) {
+			free(o);
+			return r;
+		}
+		*ret = o;
+		return 0;
+	}
 	if (create) {
 		if (n)
 			return CN_ERR_NODE_ALREADY_EXISTS;
@@ -306,6 +362,14 @@ be_open(void *be, const char *path, int kind, enum cn_fs_mode mode, bool create,
 		d->mtime_ms = n->mtime_ms;
 		notify(d);
 	}
+	/* a mount point lists its static entries, then the remote root's;
+	 * without static entries it is the remote root alone */
+	if (n->remote &&
+	    (r = remote_open(n->remote, "/", kind, CN_FS_READ_ONLY, false, &o->remote)) < 0 &&
+	    !n->children) {
+		free(o);
+		return r;
+	}
 	n->opens++;
 	o->node = n;
 	*ret = o;
@@ -319,6 +383,12 @@ be_close(void *be, void *node)
 	struct vnode *n = o->node;
 
 	(void)be;
+	if (o->remote)
+		remote_close(o->remote);
+	if (!n) {
+		free(o);
+		return;
+	}
 	/* the directory learns of it too: a watcher of a file that was just
 	 * created may still be watching its directory */
 	if (o->modified) {
@@ -344,9 +414,17 @@ count_entries(const struct vnode *d)
 static int
 be_status(void *be, void *node, struct cn_fs_status *ret)
 {
-	struct vnode *n = ((struct vopen *)node)->node;
+	struct vopen *o = node;
+	struct vnode *n = o->node;
 
 	(void)be;
+	if (o->remote && remote_status(o->remote, ret) == 0) {
+		if (n) /* a mount point: its static entries too */
+			ret->size += count_entries(n) * (uint64_t)sizeof(struct cn_fs_dirent);
+		return 0;
+	}
+	if (!n)
+		return CN_ERR_UNAVAILABLE;
 	ret->inode = n->inode;
 	ret->mtime_ms = n->mtime_ms;
 	ret->rwx = CN_FS_RWX_R | CN_FS_RWX_W;
@@ -403,6 +481,8 @@ be_read(void *be, void *node, uint64_t pos, void *buf, uint64_t len)
 	struct vnode *n = ((struct vopen *)node)->node;
 
 	(void)be;
+	if (remote_only(node))
+		return remote_read(remote_only(node), pos, buf, len);
 	switch (n->kind) {
 	case V_ROM:
 		return n->rom ? read_bytes(cn_rom_data(n->rom), cn_rom_size(n->rom), pos, buf, len)
@@ -458,6 +538,8 @@ be_write(void *be, void *node, uint64_t pos, const void *buf, uint64_t len)
 	int r;
 
 	(void)be;
+	if (remote_only(o))
+		return remote_write(o->remote, pos, buf, len);
 	switch (n->kind) {
 	case V_LOG:
 		log_append(n, buf, len);
@@ -490,13 +572,17 @@ be_write(void *be, void *node, uint64_t pos, const void *buf, uint64_t len)
 static int
 be_dirent(void *be, void *node, uint64_t index, struct cn_fs_dirent *ret)
 {
-	struct vnode *d = ((struct vopen *)node)->node, *c = d->children;
+	struct vnode *d = ((struct vopen *)node)->node, *c;
 	struct cn_fs_status st;
-	struct vopen tmp;
+	struct vopen tmp = {0};
 
 	(void)be;
-	for (; c && index; index--)
+	if (remote_only(node))
+		return remote_dirent(remote_only(node), index, ret);
+	for (c = d->children; c && index; index--)
 		c = c->next;
+	if (!c && ((struct vopen *)node)->remote) /* a mount point: then the remote's */
+		return remote_dirent(((struct vopen *)node)->remote, index, ret);
 	if (!c)
 		return CN_ERR_LOOKUP_FAILED;
 	tmp.node = c;
@@ -511,8 +597,16 @@ be_dirent(void *be, void *node, uint64_t index, struct cn_fs_dirent *ret)
 static int
 be_num_entries(void *be, void *node, uint32_t *ret)
 {
+	struct vopen *o = node;
+	uint32_t remote = 0;
+	int r;
+
 	(void)be;
-	*ret = count_entries(((struct vopen *)node)->node);
+	if (remote_only(o))
+		return remote_num_entries(o->remote, ret);
+	if (o->remote && (r = remote_num_entries(o->remote, &remote)) < 0)
+		return r;
+	*ret = count_entries(o->node) + remote;
 	return 0;
 }
 
@@ -524,6 +618,8 @@ be_truncate(void *be, void *node, uint64_t size)
 	int r;
 
 	(void)be;
+	if (remote_only(o))
+		return remote_truncate(o->remote, size);
 	if (n->kind == V_NULL || n->kind == V_ZERO || n->kind == V_LOG)
 		return 0;
 	if (n->kind != V_FILE)
@@ -543,8 +639,11 @@ static int
 be_unlink(void *be, const char *path)
 {
 	struct vnode *n = lookup(path), *d;
+	char rest[CN_FS_PATH_MAX];
 
 	(void)be;
+	if ((d = mount_of(path, rest)) != NULL)
+		return remote_unlink(d->remote, rest);
 	if (!n)
 		return CN_ERR_LOOKUP_FAILED;
 	if (!n->ram || n == state.root)
@@ -567,9 +666,17 @@ static int
 be_move(void *be, const char *from, const char *to)
 {
 	struct vnode *n = lookup(from), *old = lookup(to), *d;
+	char rest_from[CN_FS_PATH_MAX], rest_to[CN_FS_PATH_MAX];
+	struct vnode *m_from = mount_of(from, rest_from), *m_to = mount_of(to, rest_to);
 	const char *name;
 
 	(void)be;
+	if (m_from || m_to) {
+		/* within one remote file system only */
+		if (m_from != m_to)
+			return CN_ERR_PERMISSION_DENIED;
+		return remote_move(m_from->remote, rest_from, rest_to);
+	}
 	if (!n)
 		return CN_ERR_LOOKUP_FAILED;
 	if (!(d = lookup_parent(to, &name)))
@@ -605,8 +712,31 @@ be_move(void *be, const char *from, const char *to)
 static int
 be_watch(void *be, const char *path)
 {
+	char rest[CN_FS_PATH_MAX];
+	struct vnode *m = mount_of(path, rest);
+
+	int r;
+
 	(void)be;
-	return lookup(path) ? 0 : CN_ERR_LOOKUP_FAILED;
+	if (m)
+		return remote_watch(m->remote, rest, path);
+	if (!(m = lookup(path)))
+		return CN_ERR_LOOKUP_FAILED;
+	/* a mount point: its remote root too (if it can) */
+	if (m->remote && (r = remote_watch(m->remote, "/", path)) < 0 && !m->children)
+		return r;
+	return 0;
+}
+
+static void
+be_unwatch(void *be, const char *path)
+{
+	char rest[CN_FS_PATH_MAX];
+	struct vnode *m = mount_of(path, rest);
+
+	(void)be;
+	if (m || ((m = lookup(path)) && m->remote))
+		remote_unwatch(m->remote, path);
 }
 
 static int
@@ -615,6 +745,8 @@ be_sync(void *be, void *node)
 	struct vopen *o = node;
 
 	(void)be;
+	if (remote_only(o))
+		return remote_sync(o->remote);
 	if (o->node->kind == V_LOG)
 		log_flush(o->node);
 	if (o->modified)
@@ -629,6 +761,8 @@ be_set_mtime(void *be, void *node, uint64_t ms)
 	struct vnode *n = ((struct vopen *)node)->node;
 
 	(void)be;
+	if (remote_only(node))
+		return remote_set_mtime(remote_only(node), ms);
 	if (!n->ram)
 		return CN_ERR_PERMISSION_DENIED;
 	n->mtime_ms = ms;
@@ -647,6 +781,7 @@ static const struct cn_fs_backend_ops backend = {
     .unlink = be_unlink,
     .move = be_move,
     .watch = be_watch,
+    .unwatch = be_unwatch,
     .sync = be_sync,
     .set_mtime = be_set_mtime,
 };
@@ -703,6 +838,30 @@ inline_content(const struct cn_xml_node *x, char **ret, size_t *ret_len)
 }
 
 static int build(struct vnode *dir, const struct cn_xml_node *vfs, bool import, bool overwrite);
+
+static void
+remote_changed(void *data, const char *path)
+{
+	(void)data;
+	cn_fs_server_notify(state.server, path);
+}
+
+/* A directory with <fs/> may have static entries besides, not <ram/>. */
+static int
+check_mounts(const struct vnode *dir)
+{
+	if (dir->remote && dir->ram_dir) {
+		char path[CN_FS_PATH_MAX];
+
+		node_path(dir, path, sizeof(path));
+		cn_error(state.env, "<fs> and <ram/> in one directory '%s' (not supported)", path);
+		return -EINVAL;
+	}
+	for (const struct vnode *c = dir->children; c; c = c->next)
+		if (c->kind == V_DIR && check_mounts(c) < 0)
+			return -EINVAL;
+	return 0;
+}
 
 /* A file node of the config; in an import, a ram copy of it. */
 static int
@@ -824,6 +983,12 @@ build(struct vnode *dir, const struct cn_xml_node *vfs, bool import, bool overwr
 			r = build(d, x, import, overwrite);
 		} else if (cn_xml_is(x, "ram")) {
 			dir->ram_dir = true;
+		} else if (cn_xml_is(x, "fs") && !import) {
+			if (dir->remote) {
+				cn_error(state.env, "two <fs> in one directory");
+				return -EINVAL;
+			}
+			r = remote_create(state.env, x, remote_changed, NULL, &dir->remote);
 		} else if (cn_xml_is(x, "import")) {
 			continue; /* after the tree is complete */
 		} else if (cn_xml_is(x, "rom")) {
@@ -890,8 +1055,10 @@ static int
 ensure_root(const char *root, bool writeable)
 {
 	char path[CN_FS_PATH_MAX];
-	struct vnode *n = state.root;
+	struct vnode *n = state.root, *m = mount_of(root, path);
 
+	if (m)
+		return remote_ensure_dir(m->remote, path, writeable) < 0 ? -ENOENT : 0;
 	if (lookup(root))
 		return lookup(root)->kind == V_DIR ? 0 : -ENOTDIR;
 	if (!writeable)
@@ -937,7 +1104,7 @@ cn_construct(struct cn_env *env)
 		state.ram_limit = quota.ram_quota - quota.ram_used - RAM_RESERVE;
 	state.root = node_new(NULL, V_DIR, "");
 	if (!state.root || build(state.root, vfs, false, false) < 0 ||
-	    run_imports(state.root, vfs) < 0) {
+	    check_mounts(state.root) < 0 || run_imports(state.root, vfs) < 0) {
 		cn_error(env, "invalid <vfs> configuration");
 		cn_exit(env, 2);
 	}

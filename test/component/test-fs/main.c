@@ -11,6 +11,9 @@
  *   hostile  abuses the packet stream and the RPCs of a vfs session, then
  *            checks that the vfs still serves a fresh session;
  *   escape, race, nopolicy, grant: lx_fs on a host directory (lx_fs.c).
+ *   vfs_fs   a vfs that mounts another vfs's ram with <fs/> (the
+ *            vfs_fs.sh scenario, which stops and removes the inner vfs
+ *            between the steps <config step="N"/> announces).
  */
 #include <cairn/env.h>
 #include <cairn/fs.h>
@@ -44,6 +47,7 @@ static struct {
 	unsigned notified;
 	struct cn_rom *rom;
 	struct cn_sig *rom_sig;
+	unsigned step; /* vfs_fs: <config step> */
 } state;
 
 struct cn_env *
@@ -507,6 +511,227 @@ test_hostile(void)
 	cn_exit(state.env, 0);
 }
 
+/* --- vfs_fs ------------------------------------------------------------------ */
+
+static void
+step_changed(struct cn_env *env)
+{
+	const struct cn_xml_node *config;
+	uint64_t step;
+
+	if (cn_config(env, &config) == 0 && cn_xml_attr_u64(config, "step", &step) == 0)
+		state.step = (unsigned)step;
+}
+
+/* Tell the script we are done with a step and wait for the next one. */
+static void
+next_step(const char *what)
+{
+	unsigned want = state.step + 1;
+	uint64_t deadline = now_ms() + 4 * WAIT_MS;
+
+	cn_log(state.env, "step %u done, %s", state.step, what);
+	while (state.step < want) {
+		if (now_ms() >= deadline)
+			fail("step %u did not come", want);
+		cn_ep_dispatch(state.env->ep, 100);
+	}
+}
+
+static void
+expect_unavailable(struct cn_fs *fs, const char *path, unsigned min_ms, unsigned max_ms,
+                   const char *what)
+{
+	uint64_t start = now_ms(), took;
+	char *buf;
+	size_t len;
+	int r = cn_fs_read_all(fs, path, CONTENT_MAX, &buf, &len);
+
+	took = now_ms() - start;
+	if (r == 0)
+		free(buf);
+	if (r != CN_ERR_UNAVAILABLE)
+		fail("%s: reading %s: %s, expected %s", what, path, cn_strerror(r),
+		     cn_strerror(CN_ERR_UNAVAILABLE));
+	if (took < min_ms || took > max_ms)
+		fail("%s: Unavailable after %llu ms, expected %u..%u", what,
+		     (unsigned long long)took, min_ms, max_ms);
+	cn_log(state.env, "%s: %s Unavailable", what, path);
+}
+
+static void
+check_big_remote(struct cn_fs *fs, const char *path, size_t size)
+{
+	static uint8_t out[300 << 10];
+	char *buf;
+	size_t len;
+
+	for (size_t i = 0; i < size; i++)
+		out[i] = (uint8_t)(i * 13 + i / 1000);
+	expect(cn_fs_write_all(fs, path, out, size), 0, "writing a big remote file");
+	expect(cn_fs_read_all(fs, path, sizeof(out), &buf, &len), 0, "reading it back");
+	if (len != size || memcmp(buf, out, size) != 0)
+		fail("%s read back wrong (%zu bytes)", path, len);
+	free(buf);
+	cn_log(state.env, "%s: %zu KiB written and read back", path, size >> 10);
+}
+
+static void test_vfs_fs_removed(void);
+
+static void
+test_vfs_fs(void)
+{
+	struct cn_fs *fs = open_fs("/", true), *direct;
+	uint32_t inner, own, watch, file, held_dir, held;
+
+	cn_config_sigh(state.env, step_changed);
+	step_changed(state.env);
+	if (state.step == 5) {
+		cn_fs_close(fs);
+		test_vfs_fs_removed();
+	}
+	state.fs = fs;
+	cn_fs_set_notify(fs, on_change, NULL);
+
+	/* step 1: the inner vfs serves through the outer one */
+	check_content(fs, "/inner/shared/hello", "from inner");
+	check_content(fs, "/again/hello", "from inner");
+	check_content(fs, "/own/file", "outer's own");
+	check_content(fs, "/inner/etc/motd", "static");
+	list_dir(fs, "/");
+	expect(cn_fs_write_all(fs, "/inner/new", "through outer", 13), 0, "writing /inner/new");
+	check_content(fs, "/inner/new", "through outer");
+	list_dir(fs, "/inner");
+	check_big_remote(fs, "/inner/big", 300 << 10);
+	check_big_remote(fs, "/again/big", 100 << 10);
+	expect(cn_fs_dir(fs, "/inner", false, &inner), 0, "dir /inner");
+	expect(cn_fs_dir(fs, "/own", false, &own), 0, "dir /own");
+	expect(cn_fs_move(fs, inner, "new", own, "new"), CN_ERR_PERMISSION_DENIED,
+	       "moving out of the remote file system");
+	{
+		uint32_t shared;
+
+		expect(cn_fs_dir(fs, "/inner/shared", false, &shared), 0, "dir /inner/shared");
+		expect(cn_fs_move(fs, inner, "new", shared, "moved"), 0, "moving within it");
+		cn_fs_close_handle(fs, shared);
+	}
+	check_content(fs, "/again/moved", "through outer");
+	expect(cn_fs_unlink(fs, inner, "big"), 0, "unlink /inner/big");
+	expect(cn_fs_unlink(fs, inner, "missing"), CN_ERR_LOOKUP_FAILED, "unlink a missing file");
+	cn_fs_close_handle(fs, inner);
+	list_dir(fs, "/again");
+	cn_log(state.env, "remote: write, list, move, unlink through <fs/>");
+	{
+		/* a session rooted inside the remote sub-tree, read-only */
+		struct cn_fs *sub = open_fs("sub -> /", true);
+
+		check_content(sub, "/hello", "from inner");
+		expect(cn_fs_write_all(sub, "/x", "x", 1), CN_ERR_PERMISSION_DENIED,
+		       "writing read-only");
+		cn_fs_close(sub);
+		cn_log(state.env, "read-only session rooted at /again");
+	}
+
+	/* a change made at the inner vfs directly reaches the outer's watcher */
+	expect(cn_fs_watch(fs, "/inner/shared/hello", &watch), 0, "watch /inner/shared/hello");
+	direct = open_fs("direct -> /", true);
+	{
+		unsigned seen = state.notified;
+
+		expect(cn_fs_write_all(direct, "/shared/hello", "changed directly", 16), 0,
+		       "writing at the inner vfs");
+		wait_notified(seen, "/inner/shared/hello (through <fs/>)");
+	}
+	cn_fs_close(direct);
+	check_content(fs, "/inner/shared/hello", "changed directly");
+	expect(cn_fs_close_handle(fs, watch), 0, "closing the watch");
+	expect(cn_fs_dir(fs, "/inner/shared", false, &held_dir), 0, "dir /inner/shared");
+	expect(cn_fs_file(fs, held_dir, "hello", CN_FS_READ_ONLY, false, &held), 0,
+	       "opening /inner/shared/hello");
+	next_step("stop the inner vfs");
+
+	/* step 2: the inner vfs is stopped (SIGSTOP): a read of a file open
+	 * there (a packet) and an open (an RPC) time out after timeout_ms,
+	 * then the sub-tree fails at once; the outer vfs serves its own ram
+	 * meanwhile */
+	{
+		uint64_t start = now_ms(), took;
+		char buf[64];
+		size_t len;
+		int r = cn_fs_read(fs, held, 0, buf, sizeof(buf), &len);
+
+		took = now_ms() - start;
+		if (r != CN_ERR_UNAVAILABLE || took < 900 || took > 4000)
+			fail("reading a file of a stuck remote: %s after %llu ms", cn_strerror(r),
+			     (unsigned long long)took);
+		cn_log(state.env, "stuck remote: a read Unavailable after timeout_ms");
+	}
+	expect_unavailable(fs, "/inner/shared/hello", 0, 300, "stale remote");
+	list_dir(fs, "/inner"); /* its static entries remain */
+	check_content(fs, "/inner/etc/motd", "static");
+	expect(cn_fs_close_handle(fs, held), 0, "closing a file of a stale remote");
+	expect(cn_fs_close_handle(fs, held_dir), 0, "closing a dir of a stale remote");
+	expect_unavailable(fs, "/third/shared/hello", 900, 4000, "stuck remote");
+	expect_unavailable(fs, "/third/shared/hello", 0, 300, "stale remote");
+	check_content(fs, "/own/file", "outer's own");
+	expect(cn_fs_write_all(fs, "/own/while-stuck", "x", 1), 0, "writing own ram");
+	next_step("continue the inner vfs");
+
+	/* step 3: running again: the other session to it still works */
+	check_content(fs, "/again/hello", "changed directly");
+	expect_unavailable(fs, "/inner/shared/hello", 0, 300, "still stale");
+	expect(cn_fs_watch(fs, "/again/hello", &watch), 0, "watch /again/hello");
+	next_step("kill the inner vfs");
+
+	/* step 4: the inner vfs died: errors at once, and the outer vfs goes
+	 * on with its own ram as it was */
+	for (uint64_t deadline = now_ms() + WAIT_MS;;) {
+		char *buf;
+		size_t len;
+		int r = cn_fs_read_all(fs, "/again/hello", CONTENT_MAX, &buf, &len);
+
+		if (r == 0) {
+			free(buf);
+			if (now_ms() >= deadline)
+				fail("the killed vfs still serves");
+			cn_ep_dispatch(state.env->ep, 50);
+			continue;
+		}
+		if (r != CN_ERR_UNAVAILABLE)
+			fail("reading from a dead vfs: %s", cn_strerror(r));
+		break;
+	}
+	expect_unavailable(fs, "/again/hello", 0, 300, "dead remote");
+	expect(cn_fs_dir(fs, "/again", false, &file), CN_ERR_UNAVAILABLE, "dir /again");
+	expect(cn_fs_close_handle(fs, watch), 0, "closing a watch of a dead remote");
+	check_content(fs, "/own/while-stuck", "x");
+	expect(cn_fs_write_all(fs, "/own/after", "after", 5), 0, "writing own ram");
+	check_content(fs, "/own/after", "after");
+	list_dir(fs, "/own");
+	cn_fs_close_handle(fs, own);
+	next_step("remove the inner vfs");
+	fail("still running after the removal of the inner vfs");
+}
+
+/* step 5: the inner vfs's start node is gone, which restarted the outer
+ * vfs and us (Genode's init restarts the clients of a removed server):
+ * the <fs/> sub-trees are unavailable, the rest is served */
+static void
+test_vfs_fs_removed(void)
+{
+	struct cn_fs *fs = open_fs("/", true);
+
+	expect_unavailable(fs, "/inner/shared/hello", 0, 300, "removed remote");
+	expect_unavailable(fs, "/again/hello", 0, 300, "removed remote");
+	check_content(fs, "/own/file", "outer's own");
+	expect(cn_fs_write_all(fs, "/own/after", "after", 5), 0, "writing own ram");
+	check_content(fs, "/own/after", "after");
+	list_dir(fs, "/");
+	cn_fs_close(fs);
+	cn_log(state.env, "test-fs: vfs_fs: done");
+	cn_exit(state.env, 0);
+}
+
 void
 cn_construct(struct cn_env *env)
 {
@@ -524,6 +749,8 @@ cn_construct(struct cn_env *env)
 		test_reader();
 	else if (strcmp(mode, "hostile") == 0)
 		test_hostile();
+	else if (strcmp(mode, "vfs_fs") == 0)
+		test_vfs_fs();
 	else if (!test_lx_fs(mode))
 		fail("unknown mode '%s'", mode);
 }
