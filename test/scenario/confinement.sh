@@ -26,33 +26,43 @@ grep -q 'session created' "$out" || { cat "$out"; echo "FAIL: scenario did not c
 fail=0
 checked=0
 children=$(pgrep -P "$core")
-for pid in $children; do
-	# a component that ended meanwhile (test-timer does) is not checked
-	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-	status=$(cat "/proc/$pid/status" 2>/dev/null) || continue
-	grep -q '^Seccomp:[[:space:]]*2$' <<<"$status" || { echo "FAIL: $comm ($pid) not in seccomp filter mode"; fail=1; }
-	grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$status" || { echo "FAIL: $comm ($pid) lacks no-new-privs"; fail=1; }
-	grep -q '^CapEff:[[:space:]]*0000000000000000$' <<<"$status" || { echo "FAIL: $comm ($pid) has effective capabilities"; fail=1; }
-	grep -q '^CapBnd:[[:space:]]*0000000000000000$' <<<"$status" || { echo "FAIL: $comm ($pid) has a bounding set"; fail=1; }
-	[ -x "$bin/$comm" ] || { echo "FAIL: process name '$comm' ($pid) is not a binary's name"; fail=1; }
-	[ "$(readlink "/proc/$pid/fd/0")" = /dev/null ] || { echo "FAIL: $comm: stdin is not /dev/null"; fail=1; }
+# Findings are collected per process and count only if it still runs
+# afterwards: a component that ends while we look (test-timer does) takes
+# its fds and /proc entries with it, which is no finding.
+check_component() {
+	local pid=$1 comm status f n t
+	comm=$(cat "/proc/$pid/comm") || return 0
+	status=$(cat "/proc/$pid/status") || return 0
+	grep -q '^Seccomp:[[:space:]]*2$' <<<"$status" || echo "FAIL: $comm ($pid) not in seccomp filter mode"
+	grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$status" || echo "FAIL: $comm ($pid) lacks no-new-privs"
+	grep -q '^CapEff:[[:space:]]*0000000000000000$' <<<"$status" || echo "FAIL: $comm ($pid) has effective capabilities"
+	grep -q '^CapBnd:[[:space:]]*0000000000000000$' <<<"$status" || echo "FAIL: $comm ($pid) has a bounding set"
+	[ -x "$bin/$comm" ] || echo "FAIL: process name '$comm' ($pid) is not a binary's name"
+	[ "$(readlink "/proc/$pid/fd/0")" = /dev/null ] || echo "FAIL: $comm: stdin is not /dev/null"
 	for fd in 1 2; do
-		[[ $(readlink "/proc/$pid/fd/$fd") == pipe:* ]] || { echo "FAIL: $comm: fd $fd is not core's pipe"; fail=1; }
+		[[ $(readlink "/proc/$pid/fd/$fd") == pipe:* ]] || echo "FAIL: $comm: fd $fd is not core's pipe"
 	done
-	[[ $(readlink "/proc/$pid/fd/3") == socket:* ]] || { echo "FAIL: $comm: fd 3 is not the parent capability"; fail=1; }
+	[[ $(readlink "/proc/$pid/fd/3") == socket:* ]] || echo "FAIL: $comm: fd 3 is not the parent capability"
 	# everything else must be a capability (socket) or the entrypoint's
 	# own epoll/timer fds: never a file, directory or device
 	for f in /proc/"$pid"/fd/*; do
 		n=${f##*/}
 		[ "$n" -le 3 ] && continue
-		# an fd closed while we look (a component ending, init closing
-		# a child's sessions) is no finding
-		t=$(readlink "$f" 2>/dev/null) || continue
+		t=$(readlink "$f") || continue # closed while we look (init closing sessions)
 		case $t in
 		socket:* | anon_inode:* | /memfd:*) ;;
-		*) echo "FAIL: $comm: unexpected fd $n -> $t"; fail=1 ;;
+		*) echo "FAIL: $comm: unexpected fd $n -> $t" ;;
 		esac
 	done
+}
+
+for pid in $children; do
+	findings=$(check_component "$pid" 2>/dev/null || true)
+	[ -d "/proc/$pid" ] || continue # it ended meanwhile: not checked
+	if [ -n "$findings" ]; then
+		echo "$findings"
+		fail=1
+	fi
 	checked=$((checked + 1))
 done
 [ "$checked" -ge 3 ] || { echo "FAIL: only $checked components found"; fail=1; }
