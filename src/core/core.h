@@ -67,6 +67,10 @@ struct pd {
 	bool host_dir_writeable;
 	/* the grant's path, normalised ("." is the boot directory) */
 	char host_dir_path[CN_HOST_DIR_PATH_MAX];
+	/* the host terminal (host_terminal.c): core's stdin and stdout for the
+	 * process, -1: not granted; its size for the environment */
+	int host_term_in, host_term_out;
+	char host_term_env[sizeof(CN_HOST_TERMINAL_ENV) + 24];
 	struct pd *next; /* in core's list */
 };
 
@@ -132,6 +136,11 @@ int core_pd_spawn(struct pd *pd, const char *binary, const char *path, int paren
 /* host_dir.c */
 void core_boot_dir_set(struct core *core, const char *dir);
 int core_pd_host_dir(struct pd *pd, struct cn_rpc *rpc);
+/* The PD whose label is pd's without its last element, or NULL. */
+struct pd *core_pd_parent(struct pd *pd);
+
+/* host_terminal.c */
+int core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc);
 
 /* rom.c */
 int core_rom_init(struct core *core);
