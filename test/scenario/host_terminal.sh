@@ -10,6 +10,8 @@
 #   nested   a nested init passes the grant on; a second grant and one
 #            from an init without it are refused naming the start node;
 #            "quit" ends echo with exit value 0
+#   run_scenario  ./run_scenario.sh --stdin passes its stdin on to the
+#            grant; without --stdin core's stdin stays /dev/null
 #   nogrant  no grant, nothing of the host: host_terminal refuses to run, a
 #            component reads /dev/null as its stdin while core's stdin holds
 #            data
@@ -100,6 +102,22 @@ nogrant)
 	await "host_terminal. .*Error: no host terminal granted: my start node has no <host_terminal/>"
 	await "probe. nogrant: fd 0: end of file, CAIRN_HOST_TERMINAL: unset"
 	await 'child "probe" exited with exit value 0'
+	scenario_done "host_terminal $2: ok"
+	exit 0
+	;;
+run_scenario)
+	root=$(cd "$(dirname "$0")/../.." && pwd)
+	printf 'via run_scenario\nquit\n' |
+		"$root/run_scenario.sh" --build-dir "$1" --stdin --timeout 20 \
+			--expect '^> VIA RUN_SCENARIO$' --expect 'child "echo" exited with exit value 0' \
+			"$cases/echo.config" >"$out" 2>&1 || fail "run_scenario.sh --stdin"
+	rc=0
+	printf 'not for anybody\n' |
+		"$root/run_scenario.sh" --build-dir "$1" --timeout 2 --expect 'answered a line' \
+			"$cases/echo.config" >"$out" 2>&1 || rc=$?
+	[ "$rc" = 4 ] || fail "run_scenario.sh without --stdin: exit $rc, expected a timeout"
+	grep -q "NOT FOR ANYBODY" "$out" && fail "core passed its stdin on without --stdin"
+	grep -q "terminal_echo: ready" "$out" || fail "no terminal output"
 	scenario_done "host_terminal $2: ok"
 	exit 0
 	;;
