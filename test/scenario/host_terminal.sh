@@ -101,6 +101,7 @@ nogrant)
 	boot_with_stdin "$dir/in"
 	await "host_terminal. .*Error: no host terminal granted: my start node has no <host_terminal/>"
 	await "probe. nogrant: fd 0: end of file, CAIRN_HOST_TERMINAL: unset"
+	await 'probe. nogrant: granting myself: denied$'
 	await 'child "probe" exited with exit value 0'
 	scenario_done "host_terminal $2: ok"
 	exit 0
