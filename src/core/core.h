@@ -140,6 +140,10 @@ int core_pd_host_dir(struct pd *pd, struct cn_rpc *rpc);
 struct pd *core_pd_parent(struct pd *pd);
 
 /* host_terminal.c */
+/* Before anything else is opened: /dev/null at fds 0 to 2 where they are
+ * closed, so that none of core's own fds can take their place (and be
+ * handed out as the host terminal, or receive the log). */
+void core_stdio_init(void);
 int core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc);
 
 /* rom.c */

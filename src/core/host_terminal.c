@@ -19,6 +19,7 @@
  */
 #include <cairn/pd.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -31,6 +32,18 @@ enum {
 	DEFAULT_COLUMNS = 80, /* a host stdin that is no terminal has no size */
 	DEFAULT_LINES = 24,
 };
+
+void
+core_stdio_init(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free fd: this one */
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(3);
+	}
+}
 
 static bool
 is_ancestor(struct pd *anc, struct pd *pd)

@@ -44,16 +44,21 @@ echo)
 	await "^> SECOND LINE$"
 	await "^> $(printf 'ABCDEFGHIJ%.0s' $(seq 25))ABCDEF$"
 	await "^> GHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJ$"
+	# more than the driver's buffer at once: it stops reading while full
+	seq -f 'line %g' 600 >&7
+	await "^> LINE 600$"
+	[ "$(grep -cE '^> LINE [0-9]+$' "$out")" = 600 ] || fail "lines lost"
 	exec 7>&- # the end of the input
 	sleep 0.5
 	kill -0 "$core" || fail "core ended"
 	;;
 file)
 	cp "$cases/echo.config" "$dir/config"
-	printf 'from a file\nlast\n' >"$dir/in"
+	{ printf 'from a file\n'; seq -f 'line %g' 600; printf 'last\n'; } >"$dir/in"
 	boot_with_stdin "$dir/in"
 	await "^> FROM A FILE$"
 	await "^> LAST$"
+	[ "$(grep -cE '^> LINE [0-9]+$' "$out")" = 600 ] || fail "lines lost"
 	sleep 0.3
 	;;
 tty)

@@ -129,6 +129,9 @@ session_read(void *data, void *dst, size_t max)
 	memmove(state.input, state.input + n, state.input_len - n);
 	state.input_len -= n;
 	watch_input();
+	/* a file is never watched: tell of the next piece, if there is one */
+	if (state.polled && !state.input_len && fill(false))
+		cn_terminal_session_read_avail(state.session);
 	return n;
 }
 
