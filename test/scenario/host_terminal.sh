@@ -9,7 +9,8 @@
 #            controlling terminal without being stopped (SIGTTIN)
 #   nested   a nested init passes the grant on; a second grant and one
 #            from an init without it are refused naming the start node;
-#            "quit" ends echo with exit value 0
+#            "quit" ends echo with exit value 0; the driver serves one
+#            session at a time
 #   run_scenario  ./run_scenario.sh --stdin passes its stdin on to the
 #            grant; without --stdin core's stdin stays /dev/null
 #   nogrant  no grant, nothing of the host: host_terminal refuses to run, a
@@ -83,6 +84,8 @@ nested)
 	mkfifo "$dir/in"
 	exec 7<>"$dir/in"
 	boot_with_stdin "$dir/in"
+	await "sub -> echo. twice: a second session: denied"
+	await "host_terminal. .*Warning: denying session for 'echo -> second': the host terminal is in use by 'echo -> first'"
 	await "^terminal_echo: ready$"
 	printf 'nested\n' >&7
 	await "^> NESTED$"

@@ -5,6 +5,9 @@
  *            ready" to the terminal, then answers every line of input with
  *            "> " and the line in upper case; the line "quit" ends it with
  *            exit value 0;
+ *   twice    opens a session and a second one, which the host terminal
+ *            denies (one session at a time), closes both, then echoes as
+ *            above in a new session;
  *   nogrant  a component without a <host_terminal/> grant reads its stdin
  *            (fd 0) and logs what it finds: /dev/null's end of file,
  *            whatever core's stdin is. (Without a grant, fds 5 and 6 are
@@ -115,6 +118,26 @@ echo(void)
 	put(ready, sizeof(ready) - 1);
 }
 
+/* The host terminal serves one session at a time: a second one is denied,
+ * and once the first is closed a new one is served. Then echo. */
+static void
+twice(void)
+{
+	struct cn_terminal *first, *second = NULL;
+	int r = cn_terminal_open(state.env, "first", &first);
+
+	if (r == 0) {
+		r = cn_terminal_open(state.env, "second", &second);
+		cn_log(state.env, "twice: a second session: %s",
+		       r == 0 ? "served" : cn_strerror(r));
+		cn_terminal_close(second);
+		cn_terminal_close(first);
+	} else {
+		cn_error(state.env, "twice: the first session: %s", cn_strerror(r));
+	}
+	echo();
+}
+
 static void
 nogrant(void)
 {
@@ -148,6 +171,8 @@ cn_construct(struct cn_env *env)
 	}
 	if (strcmp(mode, "echo") == 0)
 		echo();
+	else if (strcmp(mode, "twice") == 0)
+		twice();
 	else if (strcmp(mode, "nogrant") == 0)
 		nogrant();
 	else {
