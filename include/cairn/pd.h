@@ -33,8 +33,8 @@ enum cn_pd_op {
 	                        * for good; no writable mapping may exist (-EBUSY) */
 	CN_PD_HOST_DIR,        /* str path, u32 writeable: grant a host directory
 	                        * (before SPAWN only; see cn_pd_host_dir) */
-	CN_PD_HOST_TERMINAL,   /* grant core's standard input and output (before
-	                        * SPAWN only; see cn_pd_host_terminal) */
+	CN_PD_HOST_TERMINAL,   /* u32 raw: grant core's standard input and output
+	                        * (before SPAWN only; see cn_pd_host_terminal) */
 };
 
 enum cn_pd_state {
@@ -117,12 +117,15 @@ int cn_pd_host_dir(int pd, const char *path, int writeable);
  * standard input as fd CN_HOST_TERMINAL_IN_FD and its standard output as
  * fd CN_HOST_TERMINAL_OUT_FD. Only one component holds it at a time: the
  * top-level init may grant it to one child; below, only a PD whose parent
- * holds it may get it (a nested init passes it on). CN_ERR_DENIED: already
+ * holds it may get it (a nested init passes it on). raw: if core's stdin is
+ * a terminal, core switches it to raw mode (no line editing, no echo, no
+ * CR/NL translation of input; output processing and Ctrl-C stay) and
+ * restores it when the PD is closed or core ends. CN_ERR_DENIED: already
  * granted or started, or the parent does not hold it; -EBUSY: another
  * component holds it; CN_ERR_NOT_FOUND: core has no standard input or
  * output.
  */
-int cn_pd_host_terminal(int pd);
+int cn_pd_host_terminal(int pd, int raw);
 /* How the PD's process is doing: state (enum cn_pd_state), its exit value
  * or signal number, and a detail (the signal's or system call's name)
  * into detail of size bytes. */

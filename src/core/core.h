@@ -70,6 +70,7 @@ struct pd {
 	/* the host terminal (host_terminal.c): core's stdin and stdout for the
 	 * process, -1: not granted; its size for the environment */
 	int host_term_in, host_term_out;
+	bool host_term_raw; /* this grant switched the terminal to raw mode */
 	char host_term_env[sizeof(CN_HOST_TERMINAL_ENV) + 24];
 	struct pd *next; /* in core's list */
 };
@@ -145,6 +146,8 @@ struct pd *core_pd_parent(struct pd *pd);
  * handed out as the host terminal, or receive the log). */
 void core_stdio_init(void);
 int core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc);
+/* The PD is closed: its grant ends (raw mode is undone). */
+void core_pd_host_terminal_release(struct pd *pd);
 
 /* rom.c */
 int core_rom_init(struct core *core);

@@ -16,17 +16,59 @@
  * duplicate as it is. The output is a duplicate of core's stdout: it
  * shares the file offset, so the driver's writes and core's log lines
  * interleave chunk by chunk and never overwrite each other.
+ *
+ * Raw mode (the component cannot ioctl): on request, if core's stdin is a
+ * terminal, core saves its mode and switches it, and restores it when the
+ * granted PD is closed and, as a last resort, when core exits.
  */
 #include <cairn/pd.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "core.h"
+
+/* The terminal's mode before raw mode, while it is raw. */
+static struct {
+	struct termios saved;
+	bool raw;
+	bool at_exit; /* restore_mode is registered */
+} mode;
+
+static void
+restore_mode(void)
+{
+	if (mode.raw && tcsetattr(0, TCSAFLUSH, &mode.saved) == 0)
+		mode.raw = false;
+}
+
+/* No line editing, no echo, input bytes as typed (Enter is '\r'); output
+ * processing stays (core's log lines end in "\n") and so do signals
+ * (Ctrl-C still ends the run). */
+static bool
+enter_raw_mode(void)
+{
+	struct termios raw;
+
+	if (mode.raw || tcgetattr(0, &mode.saved) < 0)
+		return false;
+	raw = mode.saved;
+	raw.c_iflag &= ~(tcflag_t)(BRKINT | ICRNL | INLCR | IGNCR | ISTRIP | IXON | PARMRK);
+	raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	if (!mode.at_exit)
+		mode.at_exit = atexit(restore_mode) == 0;
+	if (tcsetattr(0, TCSAFLUSH, &raw) < 0)
+		return false;
+	mode.raw = true;
+	return true;
+}
 
 enum {
 	DEFAULT_COLUMNS = 80, /* a host stdin that is no terminal has no size */
@@ -73,10 +115,13 @@ core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc)
 	struct pd *parent = core_pd_parent(pd);
 	char line[CN_LABEL_MAX + 64];
 	unsigned columns, lines;
+	uint32_t raw;
 	int in, out;
 
-	if (cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
+	if (cn_msg_get_u32(rpc->in, &raw) < 0 || cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 		return CN_ERR_BAD_MESSAGE;
+	if (raw > 1)
+		return CN_ERR_INVALID_ARG;
 	if (pd->state != CN_PD_NOT_STARTED || pd->host_term_in >= 0 || !parent)
 		return CN_ERR_DENIED;
 	if (parent != pd->core->init_pd && parent->host_term_in < 0)
@@ -100,13 +145,30 @@ core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc)
 		return CN_ERR_NOT_FOUND;
 	}
 	terminal_size(in, &columns, &lines);
+	/* a raw mode asked for is one's own: it ends with this grant */
+	if (raw)
+		pd->host_term_raw = enter_raw_mode();
 	pd->host_term_in = in;
 	pd->host_term_out = out;
 	snprintf(pd->host_term_env, sizeof(pd->host_term_env), CN_HOST_TERMINAL_ENV "=%ux%u",
 	         columns, lines);
 	if (pd->core->verbose) {
-		snprintf(line, sizeof(line), "host terminal granted (%ux%u)", columns, lines);
+		snprintf(line, sizeof(line), "host terminal granted (%ux%u%s)", columns, lines,
+		         pd->host_term_raw ? ", raw mode" : "");
 		core_log_labeled(pd->label, line);
 	}
 	return CN_OK;
+}
+
+void
+core_pd_host_terminal_release(struct pd *pd)
+{
+	if (pd->host_term_in >= 0)
+		close(pd->host_term_in);
+	if (pd->host_term_out >= 0)
+		close(pd->host_term_out);
+	pd->host_term_in = pd->host_term_out = -1;
+	if (pd->host_term_raw)
+		restore_mode();
+	pd->host_term_raw = false;
 }

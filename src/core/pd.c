@@ -768,10 +768,7 @@ core_pd_destroy(struct pd *pd)
 		close(pd->exit_sigh);
 	if (pd->host_dir_fd >= 0)
 		close(pd->host_dir_fd);
-	if (pd->host_term_in >= 0)
-		close(pd->host_term_in);
-	if (pd->host_term_out >= 0)
-		close(pd->host_term_out);
+	core_pd_host_terminal_release(pd);
 	while (pd->dataspaces)
 		free_ds(pd, pd->dataspaces);
 	/* sub-accounts now refer to our reference account */

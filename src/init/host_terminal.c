@@ -1,8 +1,8 @@
 /*
  * A start node's <host_terminal/>: the child is granted core's standard
  * input and output (see cn_pd_host_terminal), for a terminal driver such
- * as host_terminal. No grant without the node; one component at a time,
- * and a nested init passes on only what its parent granted it (core
+ * as host_terminal; raw="yes" asks core to switch a terminal to raw mode. No grant without the
+ * node; one component at a time, and a nested init passes on only what its parent granted it (core
  * checks).
  */
 #include <cairn/log.h>
@@ -15,6 +15,7 @@ int
 init_child_host_terminal(struct init *init, struct child *c)
 {
 	const struct cn_xml_node *node = c->start ? cn_xml_child(c->start, "host_terminal") : NULL;
+	bool raw = false;
 	int r;
 
 	if (!node)
@@ -24,7 +25,11 @@ init_child_host_terminal(struct init *init, struct child *c)
 		         c->name);
 		return -EINVAL;
 	}
-	r = cn_pd_host_terminal(c->pd);
+	if (cn_xml_has_attr(node, "raw") && cn_xml_attr_bool(node, "raw", &raw) < 0) {
+		cn_error(init->env, "%s: <host_terminal/>: invalid raw", c->name);
+		return -EINVAL;
+	}
+	r = cn_pd_host_terminal(c->pd, raw);
 	if (r == -EBUSY)
 		cn_error(init->env,
 		         "%s: <host_terminal/>: not granted: another component holds the host "

@@ -7,6 +7,9 @@
 #   file     the same with core's stdin a regular file
 #   tty      core on a pseudo terminal (script(1)): the driver reads its
 #            controlling terminal without being stopped (SIGTTIN)
+#   raw      <host_terminal raw="yes"/> on a pseudo terminal: core switches
+#            it to raw mode (input unechoed, "\r" ends a line) and restores
+#            the mode when it ends (SIGTERM)
 #   nested   a nested init passes the grant on; a second grant and one
 #            from an init without it are refused naming the start node;
 #            "quit" ends echo with exit value 0; the driver serves one
@@ -75,6 +78,27 @@ tty)
 	printf 'quit\n' >&7
 	await 'child "echo" exited with exit value 0'
 	grep -qE "stopped|SIGTTIN|killed" "$out" && fail "the driver was stopped"
+	exec 7>&-
+	scenario_done "host_terminal $2: ok"
+	exit 0
+	;;
+raw)
+	command -v script >/dev/null || { echo "SKIP: no script(1)"; exit 0; }
+	cp "$cases/raw.config" "$dir/config"
+	mkfifo "$dir/in"
+	exec 7<>"$dir/in"
+	# core in the background of script's shell (the foreground process
+	# group of the pseudo terminal), then the terminal's mode after core
+	script -qfec "$bin/core --rom-dir $dir --rom-dir $bin <&0 & echo core-pid=\$!; wait; stty -a" \
+		/dev/null <"$dir/in" >"$out" 2>&1 &
+	core=$!
+	await "^terminal_echo: ready"
+	printf 'xyzzy\r' >&7 # Enter in raw mode
+	await "^> XYZZY"
+	grep -q xyzzy "$out" && fail "the terminal echoed the input: not raw"
+	pid=$(sed -n 's/^core-pid=\([0-9]*\).*/\1/p' "$out")
+	kill -TERM "$pid"
+	await "isig icanon iexten echo "
 	exec 7>&-
 	scenario_done "host_terminal $2: ok"
 	exit 0

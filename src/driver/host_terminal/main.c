@@ -14,8 +14,8 @@
  * the client); a full buffer stops reading until the client takes some.
  * The end of the input (a closed pipe, the end of a file) is nothing
  * special, as in Genode: reads give no more data, writes go on. On a
- * terminal, Ctrl-D ends one read only. The host terminal stays in cooked
- * mode (line-wise input, echoed by the host), see README.md.
+ * terminal, Ctrl-D ends one read only. The terminal's mode is core's
+ * business (<host_terminal raw="yes"/>): the driver cannot ioctl.
  */
 #include <cairn/args.h>
 #include <cairn/env.h>

@@ -8,6 +8,8 @@
  *   twice    opens a session and a second one, which the host terminal
  *            denies (one session at a time), closes both, then echoes as
  *            above in a new session;
+ *            (a line ends in "\n", "\r" or "\r\n": a terminal in raw mode
+ *            sends "\r" for Enter)
  *   nogrant  a component without a <host_terminal/> grant reads its stdin
  *            (fd 0) and logs what it finds: /dev/null's end of file,
  *            whatever core's stdin is. (Without a grant, fds 5 and 6 are
@@ -38,6 +40,7 @@ static struct {
 	struct cn_sig *read_avail;
 	char line[LINE_MAX + 3]; /* "> " and the line */
 	size_t len;
+	bool after_cr; /* the last input byte was '\r' */
 } state;
 
 static void
@@ -83,7 +86,14 @@ input(void *data, uint32_t count)
 			return;
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
+			/* a line ends in "\n" (cooked), "\r" (a raw terminal's Enter)
+			 * or "\r\n" */
+			bool after_cr = state.after_cr;
+
+			state.after_cr = buf[i] == '\r';
+			if (buf[i] == '\n' && after_cr)
+				continue;
+			if (buf[i] == '\n' || buf[i] == '\r') {
 				answer();
 				continue;
 			}
@@ -152,7 +162,7 @@ nogrant(void)
 	                : "readable",
 	       CN_HOST_TERMINAL_ENV, getenv(CN_HOST_TERMINAL_ENV) ? "set" : "unset");
 	/* a running component cannot grant itself the terminal */
-	r = cn_pd_host_terminal(state.env->pd);
+	r = cn_pd_host_terminal(state.env->pd, 0);
 	cn_log(state.env, "nogrant: granting myself: %s", cn_strerror(r));
 	cn_exit(state.env, 0);
 }
