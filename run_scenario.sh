@@ -36,6 +36,9 @@ config/default.config. All binaries in build/PRESET/bin are ROM modules.
   --ram SIZE         RAM for core to hand out (K, M, G suffixes)
   --caps N           capabilities for core to hand out
   --verbose          ask core to be verbose
+  --stdin            give core this script's standard input (else /dev/null),
+                     for a scenario whose start node grants <host_terminal/>
+                     (src/driver/host_terminal): type into the scenario
   --test             configure and build the preset, then run ctest with
                      everything but the bench and fuzz tests; without
                      --preset: the default build, then the ASan+UBSan build
@@ -86,6 +89,7 @@ expects=()
 fails=()
 core_opts=()
 debug_opt=
+core_stdin=
 extra_args=()
 
 need_arg() {
@@ -146,6 +150,10 @@ while (($#)); do
 		core_opts+=(--verbose)
 		shift
 		;;
+	--stdin)
+		core_stdin=1
+		shift
+		;;
 	--test | --bench)
 		if [[ $mode != run ]]; then
 			usage_error "--test and --bench exclude each other"
@@ -199,7 +207,7 @@ done
 
 if [[ $mode != run ]]; then
 	if [[ -n $scenario_given || -n $build_dir || -n $timeout || ${#expects[@]} -gt 0 ||
-		${#fails[@]} -gt 0 || ${#core_opts[@]} -gt 0 ]]; then
+		${#fails[@]} -gt 0 || ${#core_opts[@]} -gt 0 || -n $core_stdin ]]; then
 		usage_error "--$mode takes only --preset and arguments for ctest after --"
 	fi
 	if [[ $mode == bench ]]; then
@@ -625,7 +633,13 @@ start_core() {
 	fi
 	work_dir=$(mktemp -d "${TMPDIR:-/tmp}/run_scenario.XXXXXX")
 	mkfifo "$work_dir/out" || die "$EXIT_SYSTEM" "cannot create a fifo in $work_dir"
-	"${launch[@]}" "$bin_dir/core" "${args[@]}" </dev/null >"$work_dir/out" 2>&1 &
+	# core passes its stdin only to a <host_terminal/> grant; by default
+	# there is nothing to read
+	if [[ -n $core_stdin ]]; then
+		"${launch[@]}" "$bin_dir/core" "${args[@]}" <&0 >"$work_dir/out" 2>&1 &
+	else
+		"${launch[@]}" "$bin_dir/core" "${args[@]}" </dev/null >"$work_dir/out" 2>&1 &
+	fi
 	core_pid=$!
 	exec {out_fd}<"$work_dir/out"
 	rm -rf "$work_dir"

@@ -33,6 +33,8 @@ enum cn_pd_op {
 	                        * for good; no writable mapping may exist (-EBUSY) */
 	CN_PD_HOST_DIR,        /* str path, u32 writeable: grant a host directory
 	                        * (before SPAWN only; see cn_pd_host_dir) */
+	CN_PD_HOST_TERMINAL,   /* u32 raw: grant core's standard input and output
+	                        * (before SPAWN only; see cn_pd_host_terminal) */
 };
 
 enum cn_pd_state {
@@ -49,12 +51,18 @@ enum {
 	 * CN_HOST_DIR_ENV=rw or =ro */
 	CN_HOST_DIR_FD = 4,
 	CN_HOST_DIR_PATH_MAX = 256, /* bytes of a grant's path incl. NUL */
+	/* the granted host terminal in a component that has the grant: core's
+	 * standard input (non-blocking where it can be reopened) and output;
+	 * its environment then holds CN_HOST_TERMINAL_ENV=<columns>x<lines> */
+	CN_HOST_TERMINAL_IN_FD = 5,
+	CN_HOST_TERMINAL_OUT_FD = 6,
 	CN_PAGE_SIZE = 4096,
 	CN_PD_DS_CAP_COST = 1, /* caps charged per dataspace */
 	CN_PD_DETAIL_MAX = 64,
 };
 
-#define CN_HOST_DIR_ENV "CAIRN_HOST_DIR"
+#define CN_HOST_DIR_ENV      "CAIRN_HOST_DIR"
+#define CN_HOST_TERMINAL_ENV "CAIRN_HOST_TERMINAL"
 
 struct cn_pd_quota {
 	uint64_t ram_quota, ram_used, cap_quota, cap_used;
@@ -104,6 +112,20 @@ int cn_pd_spawn(int pd, const char *binary, int binary_ds, int parent_cap, int e
  * started, or not the parent's to pass on.
  */
 int cn_pd_host_dir(int pd, const char *path, int writeable);
+/*
+ * Grant the PD's process (not yet spawned) the host terminal: core's
+ * standard input as fd CN_HOST_TERMINAL_IN_FD and its standard output as
+ * fd CN_HOST_TERMINAL_OUT_FD. Only one component holds it at a time: the
+ * top-level init may grant it to one child; below, only a PD whose parent
+ * holds it may get it (a nested init passes it on). raw: if core's stdin is
+ * a terminal, core switches it to raw mode (no line editing, no echo, no
+ * CR/NL translation of input; output processing and Ctrl-C stay) and
+ * restores it when the PD is closed or core ends. CN_ERR_DENIED: already
+ * granted or started, or the parent does not hold it; -EBUSY: another
+ * component holds it; CN_ERR_NOT_FOUND: core has no standard input or
+ * output.
+ */
+int cn_pd_host_terminal(int pd, int raw);
 /* How the PD's process is doing: state (enum cn_pd_state), its exit value
  * or signal number, and a detail (the signal's or system call's name)
  * into detail of size bytes. */

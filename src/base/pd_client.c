@@ -188,6 +188,20 @@ cn_pd_host_dir(int pd, const char *path, int writeable)
 }
 
 int
+cn_pd_host_terminal(int pd, int raw)
+{
+	struct cn_msg msg;
+	int r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_PD_HOST_TERMINAL);
+	cn_msg_put_u32(&msg, raw ? 1 : 0);
+	r = cn_call(pd, &msg);
+	cn_msg_reset(&msg);
+	return r < 0 ? r : 0;
+}
+
+int
 cn_pd_exit_status(int pd, uint32_t *ret_state, int32_t *ret_value, char *detail, size_t size)
 {
 	struct cn_msg msg;

@@ -149,6 +149,22 @@ build_host_filter(scmp_filter_ctx ctx, bool writeable)
 }
 
 /*
+ * The host terminal (core's CN_HOST_TERMINAL_IN_FD and _OUT_FD, see
+ * cn_pd_host_terminal): reading the one and writing the other are allowed
+ * already (read and write are, on whatever fd a component holds); what
+ * the driver needs besides is to tell a terminal, a pipe and a file apart:
+ * fstat, which glibc makes newfstatat(fd, "", AT_EMPTY_PATH), of the input
+ * fd only.
+ */
+static int
+build_host_terminal_filter(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 2,
+	                        SCMP_A0(SCMP_CMP_EQ, CN_HOST_TERMINAL_IN_FD),
+	                        SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
+}
+
+/*
  * The kernel's own confinement of the grant (Landlock): whatever path a
  * call names, the process may read (and if writeable change) only what is
  * beneath the granted directory, nothing else of the host. Fails closed
@@ -241,6 +257,8 @@ cn_sandbox_enter(struct cn_env *env)
 	r = build_filter(ctx);
 	if (r == 0 && host)
 		r = build_host_filter(ctx, host_rw);
+	if (r == 0 && getenv(CN_HOST_TERMINAL_ENV))
+		r = build_host_terminal_filter(ctx);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r == 0) {

@@ -67,6 +67,11 @@ struct pd {
 	bool host_dir_writeable;
 	/* the grant's path, normalised ("." is the boot directory) */
 	char host_dir_path[CN_HOST_DIR_PATH_MAX];
+	/* the host terminal (host_terminal.c): core's stdin and stdout for the
+	 * process, -1: not granted; its size for the environment */
+	int host_term_in, host_term_out;
+	bool host_term_raw; /* this grant switched the terminal to raw mode */
+	char host_term_env[sizeof(CN_HOST_TERMINAL_ENV) + 24];
 	struct pd *next; /* in core's list */
 };
 
@@ -132,6 +137,17 @@ int core_pd_spawn(struct pd *pd, const char *binary, const char *path, int paren
 /* host_dir.c */
 void core_boot_dir_set(struct core *core, const char *dir);
 int core_pd_host_dir(struct pd *pd, struct cn_rpc *rpc);
+/* The PD whose label is pd's without its last element, or NULL. */
+struct pd *core_pd_parent(struct pd *pd);
+
+/* host_terminal.c */
+/* Before anything else is opened: /dev/null at fds 0 to 2 where they are
+ * closed, so that none of core's own fds can take their place (and be
+ * handed out as the host terminal, or receive the log). */
+void core_stdio_init(void);
+int core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc);
+/* The PD is closed: its grant ends (raw mode is undone). */
+void core_pd_host_terminal_release(struct pd *pd);
 
 /* rom.c */
 int core_rom_init(struct core *core);

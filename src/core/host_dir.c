@@ -64,32 +64,41 @@ valid_grant_path(const char *path, char *buf)
 	return true;
 }
 
-/* May pd's parent pass on this grant? */
-static bool
-parent_holds(struct pd *pd, const char *path, bool writeable)
+struct pd *
+core_pd_parent(struct pd *pd)
 {
 	const char *sep = NULL;
-	size_t len, plen;
+	size_t len;
 
 	for (const char *p = strstr(pd->label, " -> "); p; p = strstr(p + 1, " -> "))
 		sep = p;
 	if (!sep)
-		return false;
+		return NULL;
 	len = (size_t)(sep - pd->label);
 	for (struct pd *p = pd->core->pds; p; p = p->next) {
-		if (p == pd || strlen(p->label) != len || memcmp(p->label, pd->label, len) != 0)
-			continue;
-		if (p == pd->core->init_pd)
-			return true; /* the top-level init */
-		if (p->host_dir_fd < 0 || (writeable && !p->host_dir_writeable))
-			return false;
-		plen = strlen(p->host_dir_path);
-		/* the parent's directory itself or beneath it ("." is all) */
-		return strcmp(p->host_dir_path, ".") == 0 ||
-		       (strncmp(path, p->host_dir_path, plen) == 0 &&
-		        (path[plen] == 0 || path[plen] == '/'));
+		if (p != pd && strlen(p->label) == len && memcmp(p->label, pd->label, len) == 0)
+			return p;
 	}
-	return false;
+	return NULL;
+}
+
+/* May pd's parent pass on this grant? */
+static bool
+parent_holds(struct pd *pd, const char *path, bool writeable)
+{
+	struct pd *p = core_pd_parent(pd);
+	size_t plen;
+
+	if (!p)
+		return false;
+	if (p == pd->core->init_pd)
+		return true; /* the top-level init */
+	if (p->host_dir_fd < 0 || (writeable && !p->host_dir_writeable))
+		return false;
+	plen = strlen(p->host_dir_path);
+	/* the parent's directory itself or beneath it ("." is all) */
+	return strcmp(p->host_dir_path, ".") == 0 || (strncmp(path, p->host_dir_path, plen) == 0 &&
+	                                              (path[plen] == 0 || path[plen] == '/'));
 }
 
 int

@@ -421,6 +421,7 @@ main(int argc, char **argv)
 	sigset_t mask;
 	int opt, r, code;
 
+	core_stdio_init();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (cn_ep_create(&core->ep) < 0 || core_rom_init(core) < 0) {
 		fprintf(stderr, "core: cannot set up: %s\n", strerror(errno));

@@ -425,27 +425,42 @@ pd_violation(void *data, uint32_t events)
 	seccomp_notify_free(req, resp);
 }
 
+/* The fds a process gets at fixed numbers besides 0 to 2 (-1: none). */
+struct child_fds {
+	int parent_cap, host_dir, term_in, term_out;
+};
+
 /* The child side of spawn: runs between clone and exec, raw calls only. */
 static void
-child_setup(int parent_cap, int host_dir, int out_fd, int null_fd, const char *path,
+child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *path,
             char *const argv[], char *const envp[], cap_t no_caps)
 {
-	int p, h = -1;
+	const int src[] = {fds->parent_cap, fds->host_dir, fds->term_in, fds->term_out};
+	const int dst[] = {CN_PARENT_FD, CN_HOST_DIR_FD, CN_HOST_TERMINAL_IN_FD,
+	                   CN_HOST_TERMINAL_OUT_FD};
+	int high[4];
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		_exit(127);
-	setpgid(0, 0);
-	/* move the parent cap out of the way before placing it at its fd */
-	p = fcntl(parent_cap, F_DUPFD, 16);
-	if (host_dir >= 0 && (h = fcntl(host_dir, F_DUPFD, 16)) < 0)
+	/* its own process group, except for the holder of the host terminal,
+	 * which must stay in core's (a background group could not read a
+	 * controlling terminal: SIGTTIN) */
+	if (fds->term_in < 0)
+		setpgid(0, 0);
+	/* move them out of the way before placing them at their fds */
+	for (int i = 0; i < 4; i++)
+		if ((high[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD, 16) : -1) < 0 && src[i] >= 0)
+			_exit(127);
+	if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		_exit(127);
-	if (p < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
-	    dup2(p, CN_PARENT_FD) < 0)
-		_exit(127);
-	/* a granted host directory (host_dir.c) at its fixed fd */
-	if (h >= 0 && dup2(h, CN_HOST_DIR_FD) < 0)
-		_exit(127);
-	if (syscall(SYS_close_range, h >= 0 ? CN_HOST_DIR_FD + 1 : CN_PARENT_FD + 1, ~0U, 0) < 0)
+	/* the parent cap, and the host grants (host_dir.c, host_terminal.c) */
+	for (int i = 0; i < 4; i++) {
+		if (high[i] < 0)
+			close(dst[i]); /* not granted: nothing there */
+		else if (dup2(high[i], dst[i]) < 0)
+			_exit(127);
+	}
+	if (syscall(SYS_close_range, CN_HOST_TERMINAL_OUT_FD + 1, ~0U, 0) < 0)
 		_exit(127);
 	if (geteuid() == 0 || prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) == 1) {
 		for (int c = 0; c <= CAP_LAST_CAP; c++)
@@ -508,6 +523,9 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 	if (pd->host_dir_fd >= 0)
 		envp[envc++] =
 		    pd->host_dir_writeable ? CN_HOST_DIR_ENV "=rw" : CN_HOST_DIR_ENV "=ro";
+	/* the host terminal's size (host_terminal.c) */
+	if (pd->host_term_in >= 0)
+		envp[envc++] = pd->host_term_env;
 	/* a fault is reported by core as a signal, in every build */
 	envp[envc++] = "UBSAN_OPTIONS=color=never:handle_segv=0:handle_sigbus=0:handle_abort=0:"
 	               "handle_sigfpe=0:"
@@ -524,9 +542,12 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 		r = -errno;
 		goto fail;
 	}
-	if (pid == 0)
-		child_setup(parent_cap, pd->host_dir_fd, out[1], null_fd, path, argv, envp,
-		            no_caps);
+	if (pid == 0) {
+		const struct child_fds fds = {parent_cap, pd->host_dir_fd, pd->host_term_in,
+		                              pd->host_term_out};
+
+		child_setup(&fds, out[1], null_fd, path, argv, envp, no_caps);
+	}
 
 	close(out[1]);
 	close(null_fd);
@@ -684,6 +705,8 @@ pd_dispatch(struct cn_obj *obj, struct cn_rpc *rpc)
 		return sandbox(pd, rpc);
 	case CN_PD_HOST_DIR:
 		return core_pd_host_dir(pd, rpc);
+	case CN_PD_HOST_TERMINAL:
+		return core_pd_host_terminal(pd, rpc);
 	default:
 		return CN_ERR_INVALID_OPCODE;
 	}
@@ -701,7 +724,7 @@ core_pd_create(struct core *core, const char *label, struct pd **ret)
 	pd->core = core;
 	snprintf(pd->label, sizeof(pd->label), "%s", label);
 	pd->pidfd = pd->out_fd = pd->listener = pd->exit_sigh = -1;
-	pd->host_dir_fd = -1;
+	pd->host_dir_fd = pd->host_term_in = pd->host_term_out = -1;
 	r = cn_obj_create(core->ep, pd_dispatch, pd, &pd->obj);
 	if (r < 0) {
 		free(pd);
@@ -745,6 +768,7 @@ core_pd_destroy(struct pd *pd)
 		close(pd->exit_sigh);
 	if (pd->host_dir_fd >= 0)
 		close(pd->host_dir_fd);
+	core_pd_host_terminal_release(pd);
 	while (pd->dataspaces)
 		free_ds(pd, pd->dataspaces);
 	/* sub-accounts now refer to our reference account */

@@ -181,6 +181,8 @@ const struct cn_xml_node *init_config_root(struct init *init);
 /* host_dir.c: pass the start node's <host_dir> grant to the child's PD
  * (0 without one); logs what is wrong. */
 int init_child_host_dir(struct init *init, struct child *c);
+/* host_terminal.c: the same for the start node's <host_terminal/> */
+int init_child_host_terminal(struct init *init, struct child *c);
 struct init *init_of(struct cn_env *env);
 
 #endif

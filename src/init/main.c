@@ -291,6 +291,8 @@ child_spawn(struct init *init, struct child *c)
 	}
 	r = init_child_host_dir(init, c);
 	if (r == 0)
+		r = init_child_host_terminal(init, c);
+	if (r == 0)
 		r = cn_pd_spawn(c->pd, c->binary, ds, cn_obj_cap(c->parent),
 		                cn_sig_cap(c->exit_sig));
 	close(ds);
