@@ -38,6 +38,7 @@ struct cn_fs_session {
 	size_t tx_size;
 	struct cn_ps ps;
 	bool attached, broken;
+	bool in_packet;  /* a packet is being handled: its ack slot is taken */
 	int client_sigh; /* -1 until CN_FS_TX_SIGH */
 	struct handle handles[CN_FS_HANDLES_MAX];
 	unsigned watches;
@@ -633,7 +634,9 @@ flush_notifications(struct cn_fs_session *s)
 {
 	bool sent = false;
 
-	if (!s->attached || s->broken)
+	/* a backend may notify from within a packet's handling (a sync): the
+	 * room left is that packet's, so the notification waits for it */
+	if (!s->attached || s->broken || s->in_packet)
 		return false;
 	for (uint32_t i = 0; i < CN_FS_HANDLES_MAX; i++) {
 		struct handle *h = &s->handles[i];
@@ -674,13 +677,16 @@ process(struct cn_fs_session *s)
 			report(s, R_PACKET, "packet descriptor outside the buffer");
 			continue;
 		}
+		s->in_packet = true;
 		handle_packet(s, &p);
+		s->in_packet = false;
 		if (cn_ps_acknowledge(&s->ps, &p) < 0) {
 			s->broken = true;
 			report(s, R_STREAM, "broken packet stream, stopped serving it");
 			return;
 		}
 	}
+	progress |= flush_notifications(s); /* those that came meanwhile */
 	if (progress)
 		wake_client(s);
 	/* more waiting: continue in a later round, after the other clients */

@@ -163,6 +163,15 @@ be_truncate(void *be, void *node, uint64_t size)
 	return 0;
 }
 
+/* A sync is a change watchers learn of too, from within the packet. */
+static int
+be_sync(void *be, void *node)
+{
+	(void)be;
+	cn_fs_server_notify(server, ((struct node *)node)->path);
+	return 0;
+}
+
 static int
 be_path_op(void *be, const char *path)
 {
@@ -190,6 +199,7 @@ static const struct cn_fs_backend_ops backend = {
     .unlink = be_path_op,
     .move = be_move,
     .watch = be_path_op,
+    .sync = be_sync,
 };
 
 static void
@@ -724,6 +734,62 @@ CN_TEST(test_fs_content_changed)
 	CN_ASSERT_EQ(rpc_u32(s.cap, CN_FS_CLOSE, w), 0);
 	CN_ASSERT_EQ(truncate_rpc(s.cap, f, 0), 0);
 	CN_ASSERT_EQ(next_ack(&s, &ack), -EAGAIN);
+}
+
+/* A backend that notifies while a packet is handled (its sync) must not
+ * take that packet's acknowledgement slot: a full queue of syncs fills the
+ * acknowledgement queue exactly, every one is acknowledged, the stream
+ * stays intact, and the notification follows once there is room. */
+CN_TEST(test_fs_notify_during_packet)
+{
+	struct session s;
+	struct cn_packet ack;
+	unsigned syncs = 0, changed = 0;
+	uint32_t d, f, w;
+
+	start();
+	stream_start(srv.caps[0], &s);
+	CN_ASSERT_EQ(dir(s.cap, "/", &d), 0);
+	CN_ASSERT_EQ(file(s.cap, d, "a", CN_FS_READ_WRITE, 0, &f), 0);
+	CN_ASSERT_EQ(rpc_path(s.cap, CN_FS_WATCH, "/a", 2, -1, &w), 0);
+	/* all of them at once, so that the server handles them in one round
+	 * and the last one finds exactly one acknowledgement slot left */
+	{
+		struct cn_packet *entries = (struct cn_packet *)((uint8_t *)s.tx.addr + 320);
+		uint32_t *head = (uint32_t *)((uint8_t *)s.tx.addr + 64);
+
+		for (unsigned i = 0; i < CN_FS_TX_QUEUE_SIZE; i++) {
+			entries[s.ps.submit_pos & (s.ps.queue_len - 1)] =
+			    packet(&s, CN_FS_SYNC, f, 0, 0);
+			s.ps.submit_pos++;
+		}
+		__atomic_store_n(head, s.ps.submit_pos, __ATOMIC_RELEASE);
+		cn_signal_submit(s.server_sig, 1);
+	}
+	usleep(100 * 1000); /* the server handles the round */
+	for (int i = 0; i < 200 && syncs < CN_FS_TX_QUEUE_SIZE; i++) {
+		while (cn_ps_get_acked(&s.ps, &ack) == 0) {
+			if (cn_fs_packet_op(&ack) == CN_FS_CONTENT_CHANGED) {
+				/* only after the syncs: they took the room first */
+				CN_ASSERT_EQ(syncs, CN_FS_TX_QUEUE_SIZE);
+				CN_ASSERT_EQ(cn_fs_packet_handle(&ack), w);
+				changed++;
+				continue;
+			}
+			CN_ASSERT_EQ(cn_fs_packet_op(&ack), CN_FS_SYNC);
+			CN_ASSERT_EQ(ack.status, 0);
+			syncs++;
+		}
+		if (syncs < CN_FS_TX_QUEUE_SIZE)
+			usleep(10 * 1000);
+	}
+	CN_ASSERT_EQ(syncs, CN_FS_TX_QUEUE_SIZE);
+	cn_signal_submit(s.server_sig, 1); /* room again: the notification */
+	CN_ASSERT_EQ(next_ack(&s, &ack), 0);
+	CN_ASSERT_EQ(cn_fs_packet_op(&ack), CN_FS_CONTENT_CHANGED);
+	CN_ASSERT_EQ(cn_fs_packet_handle(&ack), w);
+	CN_ASSERT(changed == 0);
+	CN_ASSERT(!strstr(reports(), "broken"));
 }
 
 CN_TEST(test_fs_read_only_session)
