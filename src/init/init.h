@@ -100,6 +100,7 @@ struct child {
 	bool alive, exited;
 	bool incomplete; /* an environment session had no route: not started */
 	bool env_denied; /* ... or was denied by its server: waits in startup */
+	bool stuck;      /* a session it holds lost its route (Genode's STUCK) */
 	bool restart_scheduled;
 	struct route_rec env_log_route, binary_route;
 	int exit_value;
@@ -147,9 +148,14 @@ int init_config_ds_prepare(struct init *init, struct child *c);
 int init_env_log_session(struct init *init, struct child *c);
 /* Route the binary ROM of a child and fetch its dataspace (*ret_ds). */
 int init_binary_dataspace(struct init *init, struct child *c, int *ret_ds);
-/* Would a session the child holds now be routed elsewhere (or nowhere),
- * or can an incomplete child start now? Then it must be restarted. */
-bool init_child_routes_changed(struct init *init, struct child *c);
+/* Genode's dependency evaluation of a child: its sessions (environment
+ * sessions included) are routed as before (SAME); one would now go to
+ * another server or with another label, or an incomplete or stuck child
+ * could start now (MOVED: restart it); one has no route any more (GONE:
+ * the child is stuck, shown as incomplete, until its dependencies are
+ * back). */
+enum init_routes { ROUTES_SAME, ROUTES_MOVED, ROUTES_GONE };
+enum init_routes init_child_routes(struct init *init, struct child *c);
 /* Warn about children whose environment sessions wait for each other. */
 void init_check_route_cycles(struct init *init);
 /* The services a child provides changed: sessions of withdrawn ones lose

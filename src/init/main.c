@@ -829,7 +829,11 @@ reevaluate_routes(struct init *init)
 		bool any = false;
 
 		for (struct child *c = init->children; c; c = c->next) {
-			c->restart_scheduled = init_child_routes_changed(init, c);
+			enum init_routes r = init_child_routes(init, c);
+
+			c->restart_scheduled = r == ROUTES_MOVED;
+			if (r == ROUTES_GONE)
+				c->stuck = true;
 			any |= c->restart_scheduled;
 		}
 		if (!any)

@@ -273,18 +273,6 @@ record_route(struct route_rec *rec, const struct target *t)
 	snprintf(rec->label, sizeof(rec->label), "%s", t->label);
 }
 
-/* Does a request routed to rec still go there, silently re-evaluated? */
-static bool
-same_route(struct init *init, struct child *client, const char *service, const char *full,
-           const char *scoped, const struct route_rec *rec)
-{
-	struct target t;
-
-	if (route_ex(init, client, service, full, scoped, &t, true) < 0)
-		return false;
-	return (t.server ? t.server->id : 0) == rec->server && strcmp(t.label, rec->label) == 0;
-}
-
 /* --- sessions -------------------------------------------------------------- */
 
 static struct session *
@@ -1487,40 +1475,61 @@ init_binary_dataspace(struct init *init, struct child *c, int *ret_ds)
 	return r < 0 ? r : 0;
 }
 
-bool
-init_child_routes_changed(struct init *init, struct child *c)
+/* Genode's Route_state of one request routed to rec: still the same
+ * server and label, another one (a mismatch), or none (unavailable). */
+static enum init_routes
+route_state(struct init *init, struct child *client, const char *service, const char *full,
+            const char *scoped, const struct route_rec *rec)
 {
 	struct target t;
 
+	if (route_ex(init, client, service, full, scoped, &t, true) < 0)
+		return ROUTES_GONE;
+	return (t.server ? t.server->id : 0) == rec->server && strcmp(t.label, rec->label) == 0
+	           ? ROUTES_SAME
+	           : ROUTES_MOVED;
+}
+
+enum init_routes
+init_child_routes(struct init *init, struct child *c)
+{
+	bool moved = false, gone = false;
+	enum init_routes r;
+	struct target t;
+
 	if (c->exited)
-		return false;
+		return ROUTES_SAME;
 	if (c->incomplete && !c->env_denied) {
-		/* a missing dependency became available */
+		/* its environment sessions had no route: restart once they do */
 		return route_ex(init, c, "LOG", c->name, NULL, &t, true) == 0 &&
-		       route_ex(init, c, "ROM", c->binary, NULL, &t, true) == 0;
+		               route_ex(init, c, "ROM", c->binary, NULL, &t, true) == 0
+		           ? ROUTES_MOVED
+		           : ROUTES_SAME;
 	}
-	if (!same_route(init, c, "LOG", c->name, NULL, &c->env_log_route) ||
-	    !same_route(init, c, "ROM", c->binary, NULL, &c->binary_route))
-		return true;
+	r = route_state(init, c, "LOG", c->name, NULL, &c->env_log_route);
+	moved |= r == ROUTES_MOVED;
+	gone |= r == ROUTES_GONE;
+	r = route_state(init, c, "ROM", c->binary, NULL, &c->binary_route);
+	moved |= r == ROUTES_MOVED;
+	gone |= r == ROUTES_GONE;
 	for (struct session *s = init->sessions; s; s = s->next) {
 		size_t prefix = strlen(c->name) + strlen(CN_LABEL_SEP);
 		const char *scoped;
 
-		if (s->client != c || s->local || s->client_id < CN_ENV_FIRST_DYNAMIC)
-			continue;
-		if (s->server_gone)
-			return true;
-		if (s->state == SESSION_DENIED || s->state == SESSION_CLOSE_REQUESTED)
+		if (s->client != c || s->local || s->client_id < CN_ENV_FIRST_DYNAMIC ||
+		    s->state == SESSION_DENIED || s->state == SESSION_CLOSE_REQUESTED)
 			continue;
 		scoped = strlen(s->label) >= prefix ? s->label + prefix : "";
-		if (!same_route(init, c, s->service, s->label, scoped, &s->route))
-			return true;
+		r = route_state(init, c, s->service, s->label, scoped, &s->route);
+		moved |= r == ROUTES_MOVED;
+		gone |= r == ROUTES_GONE;
 	}
-	/* the environment LOG at a server that went away */
-	for (struct session *s = init->sessions; s; s = s->next)
-		if (s->client == c && s->client_id == CN_ENV_LOG && s->server_gone)
-			return true;
-	return false;
+	/* as Genode's evaluate_dependencies: an unavailable route makes the
+	 * child stuck, whatever else changed; a mismatch, or a stuck child
+	 * whose routes are all there again, restarts it */
+	if (gone)
+		return ROUTES_GONE;
+	return moved || c->stuck ? ROUTES_MOVED : ROUTES_SAME;
 }
 
 /* The child whose service c's environment LOG session is routed to, or
@@ -1581,6 +1590,6 @@ init_child_services_withdrawn(struct init *init, struct child *c)
 	for (struct session *s = init->sessions; s; s = s->next) {
 		if (s->server != c || s->for_parent || provided_index(c, s->service) >= 0)
 			continue;
-		s->server_gone = true; /* its client is restarted, which closes it */
+		s->server_gone = true; /* the re-evaluation finds its route gone */
 	}
 }

@@ -207,7 +207,7 @@ generate(struct init *init, const struct cn_xml_node *report, struct writer *w)
 			put(w, " id=\"%u\"", c->id);
 		if (c->exited)
 			put(w, " exited=\"%d\"", c->exit_value);
-		else if (!c->alive)
+		else if (!c->alive || c->stuck)
 			put(w, " state=\"incomplete\"");
 		if (c->skipped_heartbeats)
 			put(w, " skipped_heartbeats=\"%u\"", c->skipped_heartbeats);

@@ -9,9 +9,10 @@
 #  2 -> 3: continues it: /again (the other session) works again;
 #  3 -> 4: kills it (SIGKILL): /again fails at once, the outer vfs goes on
 #          with its own ram;
-#  4 -> 5: removes the sub-init it lived in: init restarts the outer vfs and test-fs
-#          (the clients of a removed server, as Genode's init): the <fs/>
-#          sub-trees are unavailable, the outer's ram is served.
+#  4 -> 5: removes the sub-init it lived in: the outer vfs and test-fs
+#          lose the route of a session and become stuck (Genode's init
+#          does not restart a child whose route is gone), keep running:
+#          the <fs/> sub-trees are unavailable, the outer's ram is served.
 #
 # usage: vfs_fs.sh BUILD_DIR
 set -euo pipefail
