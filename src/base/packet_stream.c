@@ -120,19 +120,30 @@ cn_ps_release(struct cn_ps *ps)
 int
 cn_ps_alloc(struct cn_ps *ps, uint64_t size, struct cn_packet *ret)
 {
-	size_t need, run = 0;
+	size_t need, run = 0; /* run: where the search goes on */
 
 	if (!ps->block_used || size == 0 || size > ps->payload_size)
 		return -EINVAL;
 	need = (size_t)((size + ps->granule - 1) / ps->granule);
-	for (size_t i = 0; i < ps->blocks; i++) {
-		run = ps->block_used[i] ? 0 : run + 1;
-		if (run == need) {
-			size_t first = i + 1 - need;
-			memset(ps->block_used + first, 1, need);
-			*ret = (struct cn_packet){.offset = first * ps->granule, .size = size};
+	/* first fit, found with memchr (vectorised): the next free block, then
+	 * whether the need blocks from there are all free, else past the used
+	 * one found */
+	while (run + need <= ps->blocks) {
+		const uint8_t *free_block = memchr(ps->block_used + run, 0, ps->blocks - run);
+		const uint8_t *used;
+
+		if (!free_block)
+			break;
+		run = (size_t)(free_block - ps->block_used);
+		if (run + need > ps->blocks)
+			break;
+		used = memchr(ps->block_used + run, 1, need);
+		if (!used) {
+			memset(ps->block_used + run, 1, need);
+			*ret = (struct cn_packet){.offset = run * ps->granule, .size = size};
 			return 0;
 		}
+		run = (size_t)(used - ps->block_used) + 1;
 	}
 	return -ENOSPC;
 }
@@ -163,42 +174,66 @@ queue_entries(struct cn_ps *ps, bool ack)
 	return ps->shared->entries + (ack ? ps->queue_len : 0);
 }
 
-/* Producer side of a ring; pos is our private copy of the head. */
+/* Producer side of a ring; pos is our private copy of the head, *tail
+ * the consumer's tail as last read. A stale tail only makes the queue
+ * look fuller than it is: it is read again then, and checked. */
 static int
-produce(struct cn_ps *ps, struct ring *r, struct cn_packet *entries, uint32_t *pos,
+produce(struct cn_ps *ps, struct ring *r, struct cn_packet *entries, uint32_t *pos, uint32_t *tail,
         const struct cn_packet *p)
 {
-	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-	uint32_t used = *pos - tail;
+	if (*pos - *tail >= ps->queue_len) {
+		uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+		uint32_t used = *pos - t;
 
-	if (used > ps->queue_len) {
-		ps->broken = true; /* the consumer moved its tail where it cannot be */
-		return -EBADMSG;
+		if (used > ps->queue_len) {
+			ps->broken = true; /* the consumer moved its tail where it cannot be */
+			return -EBADMSG;
+		}
+		*tail = t;
+		if (used == ps->queue_len)
+			return -EAGAIN;
 	}
-	if (used == ps->queue_len)
-		return -EAGAIN;
 	memcpy(&entries[*pos & (ps->queue_len - 1)], p, sizeof(*p));
 	(*pos)++;
 	atomic_store_explicit(&r->head, *pos, memory_order_release);
 	return 0;
 }
 
-/* Consumer side; pos is our private copy of the tail. The entry is copied
- * out before it is checked, so the producer cannot change it afterwards. */
+/* Read the producer's head again if what we know of it is used up; the
+ * number of entries available, or -EBADMSG for an impossible head. */
+static int64_t
+available(struct cn_ps *ps, struct ring *r, uint32_t pos, uint32_t *head)
+{
+	uint32_t avail = *head - pos;
+
+	if (avail == 0) {
+		uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+
+		avail = h - pos;
+		if (avail > ps->queue_len) {
+			ps->broken = true;
+			return -EBADMSG;
+		}
+		*head = h;
+	}
+	return avail;
+}
+
+/* Consumer side; pos is our private copy of the tail, *head the
+ * producer's head as last read (and checked). The entry is copied out
+ * before it is checked, so the producer cannot change it afterwards. */
 static int
-consume(struct cn_ps *ps, struct ring *r, struct cn_packet *entries, uint32_t *pos,
+consume(struct cn_ps *ps, struct ring *r, struct cn_packet *entries, uint32_t *pos, uint32_t *head,
         struct cn_packet *ret)
 {
-	uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-	uint32_t avail = head - *pos;
 	struct cn_packet p;
+	int64_t avail;
 
 	if (ps->broken)
 		return -EBADMSG;
-	if (avail > ps->queue_len) {
-		ps->broken = true;
-		return -EBADMSG;
-	}
+	avail = available(ps, r, *pos, head);
+	if (avail < 0)
+		return (int)avail;
 	if (avail == 0)
 		return -EAGAIN;
 	memcpy(&p, &entries[*pos & (ps->queue_len - 1)], sizeof(p));
@@ -217,13 +252,15 @@ cn_ps_submit(struct cn_ps *ps, const struct cn_packet *p)
 		return -EBADMSG;
 	if (!cn_ps_payload(ps, p))
 		return -EINVAL;
-	return produce(ps, &ps->shared->submit, queue_entries(ps, false), &ps->submit_pos, p);
+	return produce(ps, &ps->shared->submit, queue_entries(ps, false), &ps->submit_pos,
+	               &ps->submit_peer, p);
 }
 
 int
 cn_ps_get_packet(struct cn_ps *ps, struct cn_packet *ret)
 {
-	return consume(ps, &ps->shared->submit, queue_entries(ps, false), &ps->submit_pos, ret);
+	return consume(ps, &ps->shared->submit, queue_entries(ps, false), &ps->submit_pos,
+	               &ps->submit_peer, ret);
 }
 
 int
@@ -231,39 +268,54 @@ cn_ps_acknowledge(struct cn_ps *ps, const struct cn_packet *p)
 {
 	if (ps->broken)
 		return -EBADMSG;
-	return produce(ps, &ps->shared->ack, queue_entries(ps, true), &ps->ack_pos, p);
+	return produce(ps, &ps->shared->ack, queue_entries(ps, true), &ps->ack_pos, &ps->ack_peer,
+	               p);
 }
 
 int
 cn_ps_get_acked(struct cn_ps *ps, struct cn_packet *ret)
 {
-	return consume(ps, &ps->shared->ack, queue_entries(ps, true), &ps->ack_pos, ret);
+	return consume(ps, &ps->shared->ack, queue_entries(ps, true), &ps->ack_pos, &ps->ack_peer,
+	               ret);
 }
 
 bool
 cn_ps_packet_avail(struct cn_ps *ps)
 {
-	return atomic_load_explicit(&ps->shared->submit.head, memory_order_acquire) !=
-	       ps->submit_pos;
+	return !ps->broken &&
+	       available(ps, &ps->shared->submit, ps->submit_pos, &ps->submit_peer) > 0;
 }
 
 bool
 cn_ps_ack_avail(struct cn_ps *ps)
 {
-	return atomic_load_explicit(&ps->shared->ack.head, memory_order_acquire) != ps->ack_pos;
+	return !ps->broken && available(ps, &ps->shared->ack, ps->ack_pos, &ps->ack_peer) > 0;
+}
+
+/* Room in a queue we produce into: what we know of the consumer's tail
+ * first, the shared one only if that says full. */
+static bool
+room(struct ring *r, uint32_t pos, uint32_t *tail, unsigned queue_len)
+{
+	uint32_t t;
+
+	if (pos - *tail < queue_len)
+		return true;
+	t = atomic_load_explicit(&r->tail, memory_order_acquire);
+	if (pos - t > queue_len)
+		return false; /* impossible: produce() will find it broken */
+	*tail = t;
+	return pos - t < queue_len;
 }
 
 bool
 cn_ps_ready_to_submit(struct cn_ps *ps)
 {
-	return ps->submit_pos -
-	           atomic_load_explicit(&ps->shared->submit.tail, memory_order_acquire) <
-	       ps->queue_len;
+	return room(&ps->shared->submit, ps->submit_pos, &ps->submit_peer, ps->queue_len);
 }
 
 bool
 cn_ps_ready_to_ack(struct cn_ps *ps)
 {
-	return ps->ack_pos - atomic_load_explicit(&ps->shared->ack.tail, memory_order_acquire) <
-	       ps->queue_len;
+	return room(&ps->shared->ack, ps->ack_pos, &ps->ack_peer, ps->queue_len);
 }
