@@ -218,7 +218,8 @@ int cn_fs_stale(const struct cn_fs *fs);
  * dispatched while waiting, so other handlers may run meanwhile, unless
  * the session is isolated, see cn_fs_set_timeout). A
  * transfer that fits into half the tx buffer is one packet; a larger one
- * goes as packets of an eighth of the buffer, 8 in flight. A read returns
+ * goes as packets of an eighth of the buffer but at most 64 KiB (more in
+ * flight with a buffer above 512 KiB, up to 32). A read returns
  * fewer bytes at the end of the file; a failed packet (e.g. no space) is
  * CN_ERR_UNAVAILABLE, a short write CN_ERR_NO_SPACE. One transfer at a
  * time: -EBUSY if a handler calls in while one is in progress.

@@ -11,7 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { CN_FS_CLIENT_DEPTH = 8 }; /* packets a transfer keeps in flight */
+enum {
+	CN_FS_CLIENT_DEPTH = 32,    /* packets a transfer keeps in flight, at most */
+	CN_FS_CHUNK_MAX = 64 << 10, /* packet size of a transfer, unless the buffer needs more */
+};
 
 struct flight {
 	bool used, acked;
@@ -470,7 +473,13 @@ chunk_size(struct cn_fs *fs, enum cn_fs_packet_op op, uint64_t pos, size_t len)
 		return len < payload ? len : (size_t)payload; /* one packet at a time */
 	if (len <= payload / 2)
 		return len; /* one packet is the fastest */
-	chunk = payload / CN_FS_CLIENT_DEPTH / CN_PS_ALIGN * CN_PS_ALIGN;
+	/* an eighth of the buffer (8 in flight), at most 64 KiB a packet: a
+	 * larger buffer keeps more in flight (up to CN_FS_CLIENT_DEPTH), which
+	 * hides the signal round trips between the CPUs */
+	chunk = payload / 8 < CN_FS_CHUNK_MAX ? payload / 8 : CN_FS_CHUNK_MAX;
+	if (chunk < payload / CN_FS_CLIENT_DEPTH)
+		chunk = payload / CN_FS_CLIENT_DEPTH;
+	chunk = chunk / CN_PS_ALIGN * CN_PS_ALIGN;
 	return chunk ? (size_t)chunk : (size_t)payload;
 }
 

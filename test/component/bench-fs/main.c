@@ -19,7 +19,7 @@
 enum {
 	FILE_SIZE = 64 << 20,
 	/* the client library keeps 8 packets in flight: 64 KiB each */
-	TX_BUF = 512 << 10,
+	TX_BUF = 2 << 20,
 	REPS_MAX = 21,
 	REPS_DEFAULT = 5,
 };
