@@ -1,5 +1,5 @@
 /*
- * Client stubs of the PD session and dataspaces.
+ * The client side of the PD session and of dataspaces.
  */
 #include <cairn/pd.h>
 #include <cairn/wire.h>

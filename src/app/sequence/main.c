@@ -472,7 +472,8 @@ child_spawn(struct child *c)
 	if (r == 0)
 		r = cn_sig_create(state.env->ep, child_died, c, &c->exit_sig);
 	if (r == 0)
-		r = cn_pd_spawn(c->pd, c->binary, -1, cn_obj_cap(c->parent), cn_sig_cap(c->exit_sig));
+		r = cn_pd_spawn(c->pd, c->binary, -1, cn_obj_cap(c->parent),
+		                cn_sig_cap(c->exit_sig));
 	if (r == CN_ERR_NOT_FOUND)
 		cn_error(state.env, "%s: binary \"%s\" is not a ROM module", c->name, c->binary);
 	return r < 0 ? r : 0;
