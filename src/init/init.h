@@ -61,7 +61,6 @@ struct session {
 	uint32_t parent_request_id; /* the parent's server id of it */
 	char label[CN_LABEL_MAX];   /* the client's whole label, as requested */
 	struct route_rec route;     /* where it went */
-	bool server_gone;           /* its server ended or withdrew the service */
 	struct session *next;       /* in init's list */
 };
 
@@ -158,9 +157,6 @@ enum init_routes { ROUTES_SAME, ROUTES_MOVED, ROUTES_GONE };
 enum init_routes init_child_routes(struct init *init, struct child *c);
 /* Warn about children whose environment sessions wait for each other. */
 void init_check_route_cycles(struct init *init);
-/* The services a child provides changed: sessions of withdrawn ones lose
- * their server. */
-void init_child_services_withdrawn(struct init *init, struct child *c);
 /* The parent signalled a change of sessions it answered "pending". */
 void init_parent_sessions_update(struct cn_env *env);
 /* Retry, deny or close what our parent asked us for, by the new policies. */

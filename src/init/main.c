@@ -569,10 +569,10 @@ child_update(struct init *init, struct child *c, const struct cn_xml_node *start
 	node = cn_xml_child(start, "binary");
 	if (!node || cn_xml_attr_str(node, "name", c->binary, sizeof(c->binary)) < 0)
 		snprintf(c->binary, sizeof(c->binary), "%s", c->name);
-	/* services withdrawn from <provides> lose their sessions' clients
-	 * (restarted by the re-evaluation); new ones wait for announcement */
-	if (!c->exited && read_provides(init, c, start) == 0)
-		init_child_services_withdrawn(init, c);
+	/* a service withdrawn from <provides> is no route any more, which the
+	 * re-evaluation finds; a new one waits for its announcement */
+	if (!c->exited)
+		read_provides(init, c, start);
 	node = cn_xml_child(start, "config");
 	changed = node ? !c->config || c->config_len != node->src_len ||
 	                     memcmp(c->config, node->src, node->src_len) != 0

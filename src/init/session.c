@@ -562,42 +562,36 @@ session_cap(struct init *init, struct child *client, struct cn_rpc *rpc)
 	}
 }
 
-/* Close a session from the client's side (or because the client is gone). */
-static void
+/* Close a session from the client's side (or because the client is
+ * gone): true if its server closes it later (s stays until it answered),
+ * false if it is gone already. */
+static bool
 close_session(struct init *init, struct session *s)
 {
 	if (s->state == SESSION_CLOSE_REQUESTED)
-		return; /* the server has it already; its answer frees it */
+		return true; /* the server has it already; its answer frees it */
 	if (s->local) {
 		session_free(init, s);
-		return;
+		return false;
 	}
 	if (!s->server) {
 		if (s->parent_id)
 			init_parent_close(init, s->parent_id);
 		refund(init, s);
 		session_free(init, s);
-		return;
+		return false;
 	}
 	if (s->state == SESSION_DENIED ||
 	    (s->state == SESSION_CREATE_REQUESTED && s->pending == PENDING_CREATE)) {
 		/* the server never saw it */
 		refund(init, s);
 		session_free(init, s);
-		return;
+		return false;
 	}
 	s->state = SESSION_CLOSE_REQUESTED;
 	s->pending = PENDING_CLOSE;
 	wake_server(s->server);
-}
-
-/* Is the client's session id still being closed by its server? */
-static bool
-s_closing(struct init *init, struct child *client, uint32_t id)
-{
-	struct session *s = client_session(init, client, id);
-
-	return s && s->state == SESSION_CLOSE_REQUESTED;
+	return true;
 }
 
 static int
@@ -613,13 +607,9 @@ close_request(struct init *init, struct child *client, struct cn_rpc *rpc)
 	s = client_session(init, client, id);
 	if (!s)
 		return CN_ERR_NOT_FOUND;
-	close_session(init, s);
-	if (s_closing(init, client, id)) {
-		/* as Genode's: the client waits until the server closed it
-		 * (SESSION_CAP answers pending until then, then not found) */
-		return CN_ERR_PENDING;
-	}
-	return CN_OK;
+	/* as Genode's: the client waits until the server closed it
+	 * (SESSION_CAP answers pending until then, then not found) */
+	return close_session(init, s) ? CN_ERR_PENDING : CN_OK;
 }
 
 static int
@@ -981,9 +971,8 @@ init_child_sessions_release(struct init *init, struct child *child)
 		/* its server is gone: clients of pending sessions are told, the
 		 * donation goes back to them from init (the server's PD quota
 		 * returns to init when it is closed); a client keeping an
-		 * available one is restarted by the next re-evaluation */
+		 * available one is re-routed by the next re-evaluation */
 		s->server = NULL;
-		s->server_gone = true;
 		if (s->upgrading) {
 			/* nobody will take it: the waiting client goes on */
 			s->upgrading = s->upgrade_in_flight = false;
@@ -1581,15 +1570,5 @@ init_check_route_cycles(struct init *init)
 		    "%s: environment LOG sessions are routed in a cycle (%s): these children "
 		    "wait for each other and never start",
 		    c->name, path);
-	}
-}
-
-void
-init_child_services_withdrawn(struct init *init, struct child *c)
-{
-	for (struct session *s = init->sessions; s; s = s->next) {
-		if (s->server != c || s->for_parent || provided_index(c, s->service) >= 0)
-			continue;
-		s->server_gone = true; /* the re-evaluation finds its route gone */
 	}
 }
