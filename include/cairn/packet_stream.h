@@ -49,10 +49,6 @@ struct cn_ps {
 	uint64_t granule;
 	/* our own queue positions: never read back from shared memory */
 	uint32_t submit_pos, ack_pos;
-	/* the peer's position in each queue as we last read (and checked) it:
-	 * read again only when the queue looks full or empty, so that a packet
-	 * costs no needless cache-line transfer between the two CPUs */
-	uint32_t submit_peer, ack_peer;
 	bool broken; /* the peer broke a queue */
 };
 

@@ -174,66 +174,42 @@ queue_entries(struct cn_ps *ps, bool ack)
 	return ps->shared->entries + (ack ? ps->queue_len : 0);
 }
 
-/* Producer side of a ring; pos is our private copy of the head, *tail
- * the consumer's tail as last read. A stale tail only makes the queue
- * look fuller than it is: it is read again then, and checked. */
+/* Producer side of a ring; pos is our private copy of the head. */
 static int
-produce(struct cn_ps *ps, struct ring *r, struct cn_packet *entries, uint32_t *pos, uint32_t *tail,
+produce(struct cn_ps *ps, struct ring *r, struct cn_packet *entries, uint32_t *pos,
         const struct cn_packet *p)
 {
-	if (*pos - *tail >= ps->queue_len) {
-		uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
-		uint32_t used = *pos - t;
+	uint32_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	uint32_t used = *pos - tail;
 
-		if (used > ps->queue_len) {
-			ps->broken = true; /* the consumer moved its tail where it cannot be */
-			return -EBADMSG;
-		}
-		*tail = t;
-		if (used == ps->queue_len)
-			return -EAGAIN;
+	if (used > ps->queue_len) {
+		ps->broken = true; /* the consumer moved its tail where it cannot be */
+		return -EBADMSG;
 	}
+	if (used == ps->queue_len)
+		return -EAGAIN;
 	memcpy(&entries[*pos & (ps->queue_len - 1)], p, sizeof(*p));
 	(*pos)++;
 	atomic_store_explicit(&r->head, *pos, memory_order_release);
 	return 0;
 }
 
-/* Read the producer's head again if what we know of it is used up; the
- * number of entries available, or -EBADMSG for an impossible head. */
-static int64_t
-available(struct cn_ps *ps, struct ring *r, uint32_t pos, uint32_t *head)
-{
-	uint32_t avail = *head - pos;
-
-	if (avail == 0) {
-		uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-
-		avail = h - pos;
-		if (avail > ps->queue_len) {
-			ps->broken = true;
-			return -EBADMSG;
-		}
-		*head = h;
-	}
-	return avail;
-}
-
-/* Consumer side; pos is our private copy of the tail, *head the
- * producer's head as last read (and checked). The entry is copied out
- * before it is checked, so the producer cannot change it afterwards. */
+/* Consumer side; pos is our private copy of the tail. The entry is copied
+ * out before it is checked, so the producer cannot change it afterwards. */
 static int
-consume(struct cn_ps *ps, struct ring *r, struct cn_packet *entries, uint32_t *pos, uint32_t *head,
+consume(struct cn_ps *ps, struct ring *r, struct cn_packet *entries, uint32_t *pos,
         struct cn_packet *ret)
 {
+	uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+	uint32_t avail = head - *pos;
 	struct cn_packet p;
-	int64_t avail;
 
 	if (ps->broken)
 		return -EBADMSG;
-	avail = available(ps, r, *pos, head);
-	if (avail < 0)
-		return (int)avail;
+	if (avail > ps->queue_len) {
+		ps->broken = true;
+		return -EBADMSG;
+	}
 	if (avail == 0)
 		return -EAGAIN;
 	memcpy(&p, &entries[*pos & (ps->queue_len - 1)], sizeof(p));
@@ -252,15 +228,13 @@ cn_ps_submit(struct cn_ps *ps, const struct cn_packet *p)
 		return -EBADMSG;
 	if (!cn_ps_payload(ps, p))
 		return -EINVAL;
-	return produce(ps, &ps->shared->submit, queue_entries(ps, false), &ps->submit_pos,
-	               &ps->submit_peer, p);
+	return produce(ps, &ps->shared->submit, queue_entries(ps, false), &ps->submit_pos, p);
 }
 
 int
 cn_ps_get_packet(struct cn_ps *ps, struct cn_packet *ret)
 {
-	return consume(ps, &ps->shared->submit, queue_entries(ps, false), &ps->submit_pos,
-	               &ps->submit_peer, ret);
+	return consume(ps, &ps->shared->submit, queue_entries(ps, false), &ps->submit_pos, ret);
 }
 
 int
@@ -268,54 +242,39 @@ cn_ps_acknowledge(struct cn_ps *ps, const struct cn_packet *p)
 {
 	if (ps->broken)
 		return -EBADMSG;
-	return produce(ps, &ps->shared->ack, queue_entries(ps, true), &ps->ack_pos, &ps->ack_peer,
-	               p);
+	return produce(ps, &ps->shared->ack, queue_entries(ps, true), &ps->ack_pos, p);
 }
 
 int
 cn_ps_get_acked(struct cn_ps *ps, struct cn_packet *ret)
 {
-	return consume(ps, &ps->shared->ack, queue_entries(ps, true), &ps->ack_pos, &ps->ack_peer,
-	               ret);
+	return consume(ps, &ps->shared->ack, queue_entries(ps, true), &ps->ack_pos, ret);
 }
 
 bool
 cn_ps_packet_avail(struct cn_ps *ps)
 {
-	return !ps->broken &&
-	       available(ps, &ps->shared->submit, ps->submit_pos, &ps->submit_peer) > 0;
+	return atomic_load_explicit(&ps->shared->submit.head, memory_order_acquire) !=
+	       ps->submit_pos;
 }
 
 bool
 cn_ps_ack_avail(struct cn_ps *ps)
 {
-	return !ps->broken && available(ps, &ps->shared->ack, ps->ack_pos, &ps->ack_peer) > 0;
-}
-
-/* Room in a queue we produce into: what we know of the consumer's tail
- * first, the shared one only if that says full. */
-static bool
-room(struct ring *r, uint32_t pos, uint32_t *tail, unsigned queue_len)
-{
-	uint32_t t;
-
-	if (pos - *tail < queue_len)
-		return true;
-	t = atomic_load_explicit(&r->tail, memory_order_acquire);
-	if (pos - t > queue_len)
-		return false; /* impossible: produce() will find it broken */
-	*tail = t;
-	return pos - t < queue_len;
+	return atomic_load_explicit(&ps->shared->ack.head, memory_order_acquire) != ps->ack_pos;
 }
 
 bool
 cn_ps_ready_to_submit(struct cn_ps *ps)
 {
-	return room(&ps->shared->submit, ps->submit_pos, &ps->submit_peer, ps->queue_len);
+	return ps->submit_pos -
+	           atomic_load_explicit(&ps->shared->submit.tail, memory_order_acquire) <
+	       ps->queue_len;
 }
 
 bool
 cn_ps_ready_to_ack(struct cn_ps *ps)
 {
-	return room(&ps->shared->ack, ps->ack_pos, &ps->ack_peer, ps->queue_len);
+	return ps->ack_pos - atomic_load_explicit(&ps->shared->ack.tail, memory_order_acquire) <
+	       ps->queue_len;
 }
