@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -50,13 +51,15 @@ restore_mode(void)
 /* No line editing, no echo, input bytes as typed (Enter is '\r'); output
  * processing stays (core's log lines end in "\n") and so do signals
  * (Ctrl-C still ends the run). */
-static bool
+static int
 enter_raw_mode(void)
 {
 	struct termios raw;
 
-	if (mode.raw || tcgetattr(0, &mode.saved) < 0)
-		return false;
+	if (mode.raw)
+		return -EBUSY;
+	if (tcgetattr(0, &mode.saved) < 0)
+		return -errno;
 	raw = mode.saved;
 	raw.c_iflag &= ~(tcflag_t)(BRKINT | ICRNL | INLCR | IGNCR | ISTRIP | IXON | PARMRK);
 	raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN);
@@ -65,9 +68,9 @@ enter_raw_mode(void)
 	if (!mode.at_exit)
 		mode.at_exit = atexit(restore_mode) == 0;
 	if (tcsetattr(0, TCSAFLUSH, &raw) < 0)
-		return false;
+		return -errno;
 	mode.raw = true;
-	return true;
+	return 0;
 }
 
 enum {
@@ -146,8 +149,18 @@ core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc)
 	}
 	terminal_size(in, &columns, &lines);
 	/* a raw mode asked for is one's own: it ends with this grant */
-	if (raw)
-		pd->host_term_raw = enter_raw_mode();
+	if (raw) {
+		int r = enter_raw_mode();
+
+		pd->host_term_raw = r == 0;
+		/* the grant stands: the component gets the bytes as they come */
+		if (r < 0) {
+			snprintf(line, sizeof(line),
+			         "Warning: host terminal: no raw mode: core's stdin %s",
+			         r == -ENOTTY ? "is not a terminal" : strerror(-r));
+			core_log_labeled(pd->label, line);
+		}
+	}
 	pd->host_term_in = in;
 	pd->host_term_out = out;
 	snprintf(pd->host_term_env, sizeof(pd->host_term_env), CN_HOST_TERMINAL_ENV "=%ux%u",

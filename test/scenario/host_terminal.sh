@@ -10,6 +10,8 @@
 #   raw      <host_terminal raw="yes"/> on a pseudo terminal: core switches
 #            it to raw mode (input unechoed, "\r" ends a line) and restores
 #            the mode when it ends (SIGTERM)
+#   raw-notty  raw mode asked for on a stdin that is no terminal: core
+#            warns, the grant stands
 #   nested   a nested init passes the grant on; a second grant and one
 #            from an init without it are refused naming the start node;
 #            "quit" ends echo with exit value 0; the driver serves one
@@ -88,17 +90,35 @@ raw)
 	mkfifo "$dir/in"
 	exec 7<>"$dir/in"
 	# core in the background of script's shell (the foreground process
-	# group of the pseudo terminal), then the terminal's mode after core
-	script -qfec "$bin/core --rom-dir $dir --rom-dir $bin <&0 & echo core-pid=\$!; wait; stty -a" \
+	# group of the pseudo terminal), then the terminal's mode after core.
+	# The shell is bash whatever $SHELL says: dash gives a background job
+	# /dev/null as its stdin before it applies "<&0".
+	SHELL=$(command -v bash) script -qfec "$bin/core --rom-dir $dir --rom-dir $bin <&0 & echo core-pid=\$!; wait; stty -a" \
 		/dev/null <"$dir/in" >"$out" 2>&1 &
 	core=$!
 	await "^terminal_echo: ready"
 	printf 'xyzzy\r' >&7 # Enter in raw mode
 	await "^> XYZZY"
 	grep -q xyzzy "$out" && fail "the terminal echoed the input: not raw"
+	grep -q "no raw mode" "$out" && fail "core found no terminal"
 	pid=$(sed -n 's/^core-pid=\([0-9]*\).*/\1/p' "$out")
 	kill -TERM "$pid"
 	await "isig icanon iexten echo "
+	exec 7>&-
+	scenario_done "host_terminal $2: ok"
+	exit 0
+	;;
+raw-notty)
+	# raw mode asked for while core's stdin is a FIFO: a warning, and the
+	# component still gets every byte
+	cp "$cases/raw.config" "$dir/config"
+	mkfifo "$dir/in"
+	exec 7<>"$dir/in"
+	boot_with_stdin "$dir/in"
+	await "^\\[init -> host_terminal\\] Warning: host terminal: no raw mode: core's stdin is not a terminal$"
+	await "^terminal_echo: ready$"
+	printf 'plain\r' >&7
+	await "^> PLAIN$"
 	exec 7>&-
 	scenario_done "host_terminal $2: ok"
 	exit 0
