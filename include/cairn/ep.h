@@ -80,7 +80,9 @@ void cn_sig_destroy(struct cn_sig *sig);
 int cn_sig_cap(const struct cn_sig *sig);
 /* Total count delivered so far (for waiting loops). */
 uint64_t cn_sig_delivered(const struct cn_sig *sig);
-/* Dispatch until sig has been delivered at least once more. */
+/* Dispatch until sig has been delivered at least once more. A handler of a
+ * signal or watch is never re-entered meanwhile: what arrives for one that
+ * is running (the caller, say) is handled once it returns. */
 int cn_ep_wait_sig(struct cn_ep *ep, struct cn_sig *sig);
 /*
  * Wait for sig alone: nothing else of the entrypoint is dispatched, so no

@@ -32,18 +32,28 @@ struct cn_obj {
 	void *data;
 };
 
+/* A handler of a signal or a watch is never re-entered: when its handler
+ * waits (cn_ep_wait_sig, a session request or close) and the entrypoint
+ * dispatches meanwhile, what arrives for the running one is kept and
+ * handled once it returns (as a Genode signal handler is not re-entered by
+ * wait_and_dispatch_one_io_signal). */
 struct cn_sig {
 	struct cn_obj obj;
 	cn_sig_handler fn;
 	void *data;
 	uint64_t delivered;
+	uint64_t deferred; /* arrived while fn ran: one more call after it */
+	bool running;
 };
 
 struct cn_watch {
 	struct src src;
 	int fd;
+	uint32_t events;
 	cn_watch_handler fn;
 	void *data;
+	bool running;
+	bool muted; /* taken out of the epoll set while fn runs (level-triggered) */
 };
 
 struct cn_ep {
@@ -313,6 +323,7 @@ cn_ep_watch(struct cn_ep *ep, int fd, uint32_t events, cn_watch_handler fn, void
 	w->src.kind = SRC_WATCH;
 	w->src.ep = ep;
 	w->fd = fd;
+	w->events = events;
 	w->fn = fn;
 	w->data = data;
 	*ret_watch = w;
@@ -381,10 +392,44 @@ handle_sig(struct cn_sig *sig)
 		sum += count;
 	}
 	cn_msg_reset(&msg);
-	if (sum) {
-		sig->delivered += sum;
-		sig->fn(sig->data, sum > CN_SIGNAL_COUNT_MAX ? CN_SIGNAL_COUNT_MAX : (uint32_t)sum);
+	if (!sum)
+		return;
+	sig->delivered += sum;
+	if (sig->running) {
+		sig->deferred += sum;
+		return;
 	}
+	/* the struct stays valid while dispatching even if fn destroys it:
+	 * the graveyard is freed at depth 0 only */
+	sig->running = true;
+	do {
+		sig->fn(sig->data, sum > CN_SIGNAL_COUNT_MAX ? CN_SIGNAL_COUNT_MAX : (uint32_t)sum);
+		sum = sig->deferred;
+		sig->deferred = 0;
+	} while (sum && !sig->obj.src.dead);
+	sig->running = false;
+}
+
+static void
+handle_watch(struct cn_watch *w, uint32_t events)
+{
+	struct epoll_event ev = {.events = w->events, .data.ptr = w};
+
+	if (w->running) {
+		/* level-triggered: it would be reported again at once */
+		if (!w->muted && epoll_ctl(w->src.ep->epfd, EPOLL_CTL_MOD, w->fd,
+		                           &(struct epoll_event){.events = 0, .data.ptr = w}) == 0)
+			w->muted = true;
+		return;
+	}
+	w->running = true;
+	w->fn(w->data, events);
+	w->running = false;
+	if (w->muted && !w->src.dead) {
+		/* what came meanwhile is reported by the next epoll_wait */
+		epoll_ctl(w->src.ep->epfd, EPOLL_CTL_MOD, w->fd, &ev);
+	}
+	w->muted = false;
 }
 
 static void
@@ -464,11 +509,9 @@ cn_ep_dispatch(struct cn_ep *ep, int timeout_ms)
 		case SRC_SIG:
 			handle_sig((struct cn_sig *)s);
 			break;
-		case SRC_WATCH: {
-			struct cn_watch *w = (struct cn_watch *)s;
-			w->fn(w->data, ev[i].events);
+		case SRC_WATCH:
+			handle_watch((struct cn_watch *)s, ev[i].events);
 			break;
-		}
 		}
 	}
 	if (--ep->depth == 0)

@@ -325,6 +325,19 @@ init_state_report_later(struct init *init)
 		init_state_report(init); /* no timer: at once rather than never */
 }
 
+/* Close the state report's session. The close may wait for the server,
+ * and the entrypoint dispatches meanwhile (a report timer, a new config):
+ * the session is forgotten first, so that nothing reached from there
+ * closes it a second time or writes into it. */
+static void
+state_report_close(struct init *init)
+{
+	struct cn_report *report = init->state_report;
+
+	init->state_report = NULL;
+	cn_report_close(report);
+}
+
 /* Open (or re-open with a new buffer size) the Report session; done
  * before children are started, so that its donation does not come out
  * of what init preserves (as Genode's init recreates its reporter first). */
@@ -335,10 +348,8 @@ state_report_session(struct init *init, const struct cn_xml_node *report)
 	int r;
 
 	cn_xml_attr_u64(report, "buffer", &buffer);
-	if (init->state_report && cn_report_buffer_size(init->state_report) < buffer) {
-		cn_report_close(init->state_report);
-		init->state_report = NULL;
-	}
+	if (init->state_report && cn_report_buffer_size(init->state_report) < buffer)
+		state_report_close(init);
 	if (init->state_report_opening)
 		return false; /* called again while the session is pending (the
 		               * entrypoint dispatches meanwhile): the outer call
@@ -375,8 +386,7 @@ init_state_report(struct init *init)
 	int r;
 
 	if (!report) {
-		cn_report_close(init->state_report);
-		init->state_report = NULL;
+		state_report_close(init);
 		return;
 	}
 	if (!state_report_session(init, report))

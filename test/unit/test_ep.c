@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -1458,6 +1459,115 @@ CN_TEST(test_ep_sig_wait_alone)
 	CN_ASSERT_EQ(b.calls, 1);
 	CN_ASSERT_EQ(a.calls, 1);
 	cn_ep_destroy(ep);
+}
+
+/* --- handlers are not re-entered ------------------------------------------ */
+
+struct nesting {
+	struct cn_ep *ep;
+	struct cn_sig *self, *other;
+	int efd;
+	unsigned calls, depth, max_depth, other_calls;
+	uint32_t counts[4];
+};
+
+static void
+count_other(void *data, uint32_t count)
+{
+	struct nesting *n = data;
+
+	(void)count;
+	n->other_calls++;
+}
+
+/* The first call submits to itself and to the other context, then waits
+ * for the other one (dispatching meanwhile, as a session request does). */
+static void
+waiting_sig(void *data, uint32_t count)
+{
+	struct nesting *n = data;
+
+	if (n->calls < 4)
+		n->counts[n->calls] = count;
+	n->calls++;
+	if (++n->depth > n->max_depth)
+		n->max_depth = n->depth;
+	if (n->calls == 1) {
+		CN_ASSERT_EQ(cn_signal_submit(cn_sig_cap(n->self), 5), 0);
+		CN_ASSERT_EQ(cn_signal_submit(cn_sig_cap(n->other), 1), 0);
+		CN_ASSERT_EQ(cn_ep_wait_sig(n->ep, n->other), 0);
+		CN_ASSERT_EQ(n->calls, 1); /* not re-entered */
+	}
+	n->depth--;
+}
+
+CN_TEST(test_ep_signal_not_reentered)
+{
+	struct nesting n = {0};
+
+	CN_ASSERT_EQ(cn_ep_create(&n.ep), 0);
+	CN_ASSERT_EQ(cn_sig_create(n.ep, waiting_sig, &n, &n.self), 0);
+	CN_ASSERT_EQ(cn_sig_create(n.ep, count_other, &n, &n.other), 0);
+	CN_ASSERT_EQ(cn_signal_submit(cn_sig_cap(n.self), 1), 0);
+	CN_ASSERT_EQ(cn_ep_dispatch(n.ep, 1000), 1);
+	/* the signal that came during the wait: one more call right after */
+	CN_ASSERT_EQ(n.calls, 2);
+	CN_ASSERT_EQ(n.max_depth, 1);
+	CN_ASSERT_EQ(n.counts[0], 1);
+	CN_ASSERT_EQ(n.counts[1], 5);
+	CN_ASSERT_EQ(n.other_calls, 1);
+	CN_ASSERT(cn_sig_delivered(n.self) == 6);
+	CN_ASSERT_EQ(cn_ep_dispatch(n.ep, 0), 0);
+	cn_ep_destroy(n.ep);
+}
+
+/* The first call leaves the eventfd readable and waits for the other
+ * context; the second reads it. */
+static void
+waiting_watch(void *data, uint32_t events)
+{
+	struct nesting *n = data;
+	uint64_t v;
+
+	(void)events;
+	n->calls++;
+	if (++n->depth > n->max_depth)
+		n->max_depth = n->depth;
+	if (n->calls == 1) {
+		CN_ASSERT_EQ(cn_signal_submit(cn_sig_cap(n->other), 1), 0);
+		CN_ASSERT_EQ(cn_ep_wait_sig(n->ep, n->other), 0);
+		/* muted: not reported again and again while it runs */
+		CN_ASSERT_EQ(cn_ep_dispatch(n->ep, 0), 0);
+		CN_ASSERT_EQ(n->calls, 1);
+	} else {
+		CN_ASSERT_EQ(read(n->efd, &v, sizeof(v)), (ssize_t)sizeof(v));
+	}
+	n->depth--;
+}
+
+CN_TEST(test_ep_watch_not_reentered)
+{
+	struct nesting n = {0};
+	struct cn_watch *w;
+	uint64_t one = 1;
+
+	CN_ASSERT_EQ(cn_ep_create(&n.ep), 0);
+	CN_ASSERT_EQ(cn_sig_create(n.ep, count_other, &n, &n.other), 0);
+	n.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CN_ASSERT(n.efd >= 0);
+	CN_ASSERT_EQ(cn_ep_watch(n.ep, n.efd, EPOLLIN, waiting_watch, &n, &w), 0);
+	CN_ASSERT_EQ(write(n.efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	CN_ASSERT_EQ(cn_ep_dispatch(n.ep, 1000), 1);
+	CN_ASSERT_EQ(n.calls, 1);
+	CN_ASSERT_EQ(n.max_depth, 1);
+	CN_ASSERT_EQ(n.other_calls, 1);
+	/* watched again after its handler returned: still readable */
+	CN_ASSERT_EQ(cn_ep_dispatch(n.ep, 1000), 1);
+	CN_ASSERT_EQ(n.calls, 2);
+	CN_ASSERT_EQ(cn_ep_dispatch(n.ep, 0), 0);
+	cn_watch_destroy(w);
+	close(n.efd);
+	cn_ep_destroy(n.ep);
 }
 
 CN_TEST_MAIN()

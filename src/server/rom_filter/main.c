@@ -493,8 +493,9 @@ input_rom_changed(void *data, uint32_t count)
 static void
 input_rom_destroy(struct input_rom *r)
 {
-	cn_rom_close(r->rom);
+	/* no update handler for it while the close waits for its server */
 	cn_sig_destroy(r->sig);
+	cn_rom_close(r->rom);
 	cn_xml_free(r->doc);
 	free(r);
 }
@@ -539,6 +540,8 @@ input_rom_use(const char *name)
 static void
 input_roms_update(void)
 {
+	struct input_rom *unused = NULL;
+
 	for (struct input_rom *r = state.roms; r; r = r->next)
 		r->used = false;
 	cn_xml_for_each(input, cn_xml_root(state.config), "input")
@@ -548,6 +551,7 @@ input_roms_update(void)
 		input_rom_name(input, rom, sizeof(rom));
 		input_rom_use(rom);
 	}
+	/* unlinked first: a close may wait, and handlers run meanwhile */
 	for (struct input_rom **p = &state.roms; *p;) {
 		struct input_rom *r = *p;
 
@@ -556,6 +560,13 @@ input_roms_update(void)
 			continue;
 		}
 		*p = r->next;
+		r->next = unused;
+		unused = r;
+	}
+	while (unused) {
+		struct input_rom *r = unused;
+
+		unused = r->next;
 		input_rom_destroy(r);
 	}
 }
