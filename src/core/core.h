@@ -130,8 +130,9 @@ const char *core_log_session_label(struct core_head *head);
 int core_pd_create(struct core *core, const char *label, struct pd **ret);
 void core_pd_destroy(struct pd *pd);
 struct pd *core_pd_from_cap(struct core *core, int cap);
-/* Spawn the process of pd from the executable at path. */
-int core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_cap,
+/* Spawn the process of pd from the executable at path, or, if exec_fd is
+ * not -1, from that file (a sealed dataspace). */
+int core_pd_spawn(struct pd *pd, const char *binary, const char *path, int exec_fd, int parent_cap,
                   int exit_sigh);
 
 /* host_dir.c */

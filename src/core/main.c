@@ -547,7 +547,7 @@ main(int argc, char **argv)
 	core_log("%llu MiB RAM and %llu caps assigned to init",
 	         (unsigned long long)((ram - CORE_RESERVE_RAM) >> 20),
 	         (unsigned long long)(caps - CORE_RESERVE_CAPS));
-	r = core_pd_spawn(core->init_pd, "init", init_path, cn_obj_cap(core->init_parent),
+	r = core_pd_spawn(core->init_pd, "init", init_path, -1, cn_obj_cap(core->init_parent),
 	                  dup(cn_sig_cap(init_sig)));
 	if (r < 0) {
 		fprintf(stderr, "core: cannot start init: %s\n", strerror(-r));

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -432,7 +433,7 @@ struct child_fds {
 
 /* The child side of spawn: runs between clone and exec, raw calls only. */
 static void
-child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *path,
+child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *path, int exec_fd,
             char *const argv[], char *const envp[], cap_t no_caps)
 {
 	const int src[] = {fds->parent_cap, fds->host_dir, fds->term_in, fds->term_out};
@@ -448,6 +449,8 @@ child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *pa
 	if (fds->term_in < 0)
 		setpgid(0, 0);
 	/* move them out of the way before placing them at their fds */
+	if (exec_fd >= 0 && (exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 16)) < 0)
+		_exit(127);
 	for (int i = 0; i < 4; i++)
 		if ((high[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD, 16) : -1) < 0 && src[i] >= 0)
 			_exit(127);
@@ -460,7 +463,10 @@ child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *pa
 		else if (dup2(high[i], dst[i]) < 0)
 			_exit(127);
 	}
-	if (syscall(SYS_close_range, CN_HOST_TERMINAL_OUT_FD + 1, ~0U, 0) < 0)
+	/* the rest is closed; a binary executed from its dataspace stays open
+	 * until the exec */
+	if (syscall(SYS_close_range, CN_HOST_TERMINAL_OUT_FD + 1, ~0U,
+	            exec_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0) < 0)
 		_exit(127);
 	if (geteuid() == 0 || prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) == 1) {
 		for (int c = 0; c <= CAP_LAST_CAP; c++)
@@ -471,12 +477,16 @@ child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *pa
 		_exit(127);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(127);
-	execve(path, argv, envp);
+	if (exec_fd >= 0)
+		syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+	else
+		execve(path, argv, envp);
 	_exit(127);
 }
 
 int
-core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_cap, int exit_sigh)
+core_pd_spawn(struct pd *pd, const char *binary, const char *path, int exec_fd, int parent_cap,
+              int exit_sigh)
 {
 	struct core *core = pd->core;
 	int out[2], null_fd, pidfd = -1, r;
@@ -500,7 +510,12 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 		r = null_fd < 0 ? -errno : -ENOMEM;
 		goto fail;
 	}
-	if (debug && strcmp(core->debug_tool, "valgrind") == 0) {
+	if (debug && exec_fd >= 0 && strcmp(core->debug_tool, "valgrind") == 0) {
+		core_log("\033[34mWarning: [%s] cannot run under valgrind: its binary is a "
+		         "dataspace, not a boot module\033[0m",
+		         pd->label);
+		argv[argc++] = (char *)binary;
+	} else if (debug && strcmp(core->debug_tool, "valgrind") == 0) {
 		argv[argc++] = "valgrind";
 		argv[argc++] = "-q";
 		argv[argc++] = (char *)path;
@@ -546,7 +561,7 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int parent_ca
 		const struct child_fds fds = {parent_cap, pd->host_dir_fd, pd->host_term_in,
 		                              pd->host_term_out};
 
-		child_setup(&fds, out[1], null_fd, path, argv, envp, no_caps);
+		child_setup(&fds, out[1], null_fd, path, exec_fd, argv, envp, no_caps);
 	}
 
 	close(out[1]);
@@ -628,24 +643,56 @@ sandbox(struct pd *pd, struct cn_rpc *rpc)
 	return CN_OK;
 }
 
+/* A dataspace that core made for some PD, sealed read-only (so its
+ * content cannot change while it runs), holding an ELF executable. */
+static int
+executable_ds(struct core *core, int cap)
+{
+	static const char elf_magic[4] = {0x7f, 'E', 'L', 'F'};
+	struct cn_cap_id id;
+	char magic[4];
+	struct ds *found = NULL;
+
+	if (cn_cap_identify(cap, &id) < 0)
+		return CN_ERR_NOT_FOUND;
+	for (struct pd *p = core->pds; p && !found; p = p->next)
+		for (struct ds *ds = p->dataspaces; ds && !found; ds = ds->next)
+			if (ds->id.ino == id.ino && ds->id.dev == id.dev)
+				found = ds;
+	if (!found)
+		return CN_ERR_NOT_FOUND; /* no dataspace at all */
+	if (found->writeable || !(fcntl(found->memfd, F_GET_SEALS) & F_SEAL_WRITE))
+		return CN_ERR_INVALID_ARG;
+	if (pread(cap, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    memcmp(magic, elf_magic, sizeof(magic)) != 0)
+		return CN_ERR_INVALID_ARG;
+	return 0;
+}
+
 static int
 spawn(struct pd *pd, struct cn_rpc *rpc)
 {
 	char binary[CN_LABEL_MAX];
-	const char *path;
-	int r, sigh;
+	const char *path = NULL;
+	int r, sigh, exec_fd = -1;
 
 	if (cn_msg_get_str(rpc->in, binary, sizeof(binary)) < 0 || cn_msg_end(rpc->in) < 0 ||
 	    rpc->in->hdr.ncaps < 2 || rpc->in->hdr.ncaps > 3)
 		return CN_ERR_BAD_MESSAGE;
 	if (rpc->in->hdr.ncaps == 3) {
 		/* the binary as a ROM dataspace (Genode's native_pd start): one
-		 * of our boot modules, executed from its host file */
+		 * of our boot modules, executed from its host file (so that gdb
+		 * and valgrind find it), or any other dataspace sealed read-only
+		 * (a ROM of a child server such as fs_rom), executed from itself */
 		const char *module;
 
 		path = core_rom_path_of_ds(pd->core, cn_msg_cap(rpc->in, 2), &module);
-		if (!path)
-			return CN_ERR_NOT_FOUND;
+		if (!path) {
+			r = executable_ds(pd->core, cn_msg_cap(rpc->in, 2));
+			if (r < 0)
+				return r;
+			exec_fd = cn_msg_cap(rpc->in, 2);
+		}
 	} else {
 		path = core_rom_path(pd->core, binary);
 		if (!path)
@@ -654,7 +701,7 @@ spawn(struct pd *pd, struct cn_rpc *rpc)
 	if (pd->state != CN_PD_NOT_STARTED)
 		return CN_ERR_DENIED;
 	sigh = cn_msg_take_cap(rpc->in, 1);
-	r = core_pd_spawn(pd, binary, path, cn_msg_cap(rpc->in, 0), sigh);
+	r = core_pd_spawn(pd, binary, path, exec_fd, cn_msg_cap(rpc->in, 0), sigh);
 	if (r < 0)
 		close(sigh);
 	return r;

@@ -102,6 +102,9 @@ struct child {
 	bool stuck;      /* a session it holds lost its route (Genode's STUCK) */
 	bool restart_scheduled;
 	struct route_rec env_log_route, binary_route;
+	/* the dataspace request to the child server of its binary ROM */
+	int binary_reply;
+	struct cn_watch *binary_watch;
 	int exit_value;
 	unsigned id; /* per-init creation counter, restarts included */
 	struct child *next;
@@ -147,6 +150,10 @@ int init_config_ds_prepare(struct init *init, struct child *c);
 int init_env_log_session(struct init *init, struct child *c);
 /* Route the binary ROM of a child and fetch its dataspace (*ret_ds). */
 int init_binary_dataspace(struct init *init, struct child *c, int *ret_ds);
+/* The binary's dataspace from a child server (ds -1 and err < 0 if it
+ * could not be had; CN_ERR_DENIED: the server denied the ROM). */
+void init_child_binary_ready(struct init *init, struct child *c, int ds, int err);
+void init_child_binary_cancel(struct child *c);
 /* Genode's dependency evaluation of a child: its sessions (environment
  * sessions included) are routed as before (SAME); one would now go to
  * another server or with another label, or an incomplete or stuck child

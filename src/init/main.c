@@ -46,6 +46,7 @@ child_teardown(struct child *c)
 {
 	struct init *init = c->init;
 
+	init_child_binary_cancel(c);
 	init_child_sessions_release(init, c);
 	if (c->config_ds.cap >= 0)
 		cn_pd_free_ram(init->env->pd, &c->config_ds);
@@ -269,38 +270,80 @@ child_resources(struct init *init, struct child *c)
 	return r;
 }
 
+/* Start the child's process from the binary's dataspace ds (consumed). */
+static int
+child_exec(struct init *init, struct child *c, int ds)
+{
+	int r;
+
+	r = cn_obj_create(init->env->ep, init_child_parent_dispatch, c, &c->parent);
+	if (r == 0)
+		r = cn_sig_create(init->env->ep, child_died, c, &c->exit_sig);
+	if (r == 0)
+		r = init_child_host_dir(init, c);
+	if (r == 0)
+		r = init_child_host_terminal(init, c);
+	if (r == 0)
+		r = cn_pd_spawn(c->pd, c->binary, ds, cn_obj_cap(c->parent),
+		                cn_sig_cap(c->exit_sig));
+	if (ds >= 0)
+		close(ds);
+	if (r == CN_ERR_NOT_FOUND)
+		cn_error(init->env, "%s: binary \"%s\" is not a ROM module", c->name, c->binary);
+	else if (r == CN_ERR_INVALID_ARG)
+		cn_error(init->env,
+		         "%s: binary \"%s\" is not executable: no ELF file in a sealed dataspace",
+		         c->name, c->binary);
+	else if (r < 0)
+		cn_error(init->env, "%s: cannot start: %s", c->name, strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+/* CN_ERR_PENDING: the binary comes from a child server, which has not
+ * answered yet (init_child_binary_ready continues). */
 static int
 child_spawn(struct init *init, struct child *c)
 {
 	int r, ds = -1;
 
 	r = init_binary_dataspace(init, c, &ds);
-	if (r == CN_ERR_DENIED)
-		return r; /* no route for it: the child stays incomplete */
-	if (r == 0)
-		r = cn_obj_create(init->env->ep, init_child_parent_dispatch, c, &c->parent);
-	if (r == 0)
-		r = cn_sig_create(init->env->ep, child_died, c, &c->exit_sig);
-	if (r < 0) {
-		if (ds >= 0)
-			close(ds);
-		if (r == CN_ERR_NOT_FOUND)
-			cn_error(init->env, "%s: binary \"%s\" is not a ROM module", c->name,
-			         c->binary);
-		return r;
-	}
-	r = init_child_host_dir(init, c);
-	if (r == 0)
-		r = init_child_host_terminal(init, c);
-	if (r == 0)
-		r = cn_pd_spawn(c->pd, c->binary, ds, cn_obj_cap(c->parent),
-		                cn_sig_cap(c->exit_sig));
-	close(ds);
+	if (r == CN_ERR_DENIED || r == CN_ERR_PENDING)
+		return r; /* no route for it (the child stays incomplete), or later */
 	if (r == CN_ERR_NOT_FOUND)
 		cn_error(init->env, "%s: binary \"%s\" is not a ROM module", c->name, c->binary);
-	else if (r < 0)
-		cn_error(init->env, "%s: cannot start: %s", c->name, strerror(-r));
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	return child_exec(init, c, ds);
+}
+
+void
+init_child_binary_ready(struct init *init, struct child *c, int ds, int err)
+{
+	if (c->exited || c->alive) {
+		if (ds >= 0)
+			close(ds);
+		return;
+	}
+	if (err == CN_ERR_DENIED) {
+		/* as a binary without a route: not started, incomplete */
+		if (ds >= 0)
+			close(ds);
+		c->incomplete = true;
+		init_state_report_later(init);
+		return;
+	}
+	if (err == 0)
+		err = child_exec(init, c, ds);
+	else if (ds >= 0)
+		close(ds);
+	if (err < 0) {
+		cn_error(init->env, "%s: child creation failed: %s", c->name, cn_strerror(err));
+		c->exited = true;
+		child_teardown(c);
+	} else {
+		c->alive = true;
+	}
+	init_state_report_later(init);
 }
 
 /* The <provides> of a start node; a service that stays keeps whether the
@@ -341,7 +384,7 @@ child_create(struct init *init, const struct cn_xml_node *start)
 		return NULL;
 	c->init = init;
 	c->id = ++init->next_child_id;
-	c->pd = c->log = c->session_sigh = c->requests_sigh = -1;
+	c->pd = c->log = c->session_sigh = c->requests_sigh = c->binary_reply = -1;
 	c->config_ds.cap = -1;
 	c->config_sigh = c->resource_avail_sigh = c->heartbeat_sigh = c->yield_sigh = -1;
 	c->start = start;
@@ -403,6 +446,8 @@ child_start(struct init *init, struct child *c, bool launch)
 		r = init_env_log_session(init, c);
 	if (r == 0 && launch && !c->exited)
 		r = child_spawn(init, c);
+	if (r == CN_ERR_PENDING && launch)
+		return; /* its binary is on the way (init_child_binary_ready) */
 	if (r == CN_ERR_DENIED && launch) {
 		/* an environment session has no route (init said why): the
 		 * child waits, incomplete, for a config that gives it one */

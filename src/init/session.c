@@ -10,16 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "init.h"
 
-enum { ENV_LOG_RAM = 8192, ENV_LOG_CAPS = 2 };
+/* what a child's environment LOG session and its binary's ROM session at
+ * a child server cost the child */
+enum { ENV_LOG_RAM = 8192, ENV_LOG_CAPS = 2, ENV_ROM_RAM = 8192, ENV_ROM_CAPS = 2 };
 
 struct target {
 	struct child *server; /* NULL: init's parent */
 	char label[CN_LABEL_MAX];
 };
+
+static void binary_request(struct init *init, struct session *s);
 
 /* --- quota --------------------------------------------------------------- */
 
@@ -278,8 +283,9 @@ record_route(struct route_rec *rec, const struct target *t)
 static struct session *
 client_session(struct init *init, struct child *client, uint32_t id)
 {
+	/* the binary's ROM session is init's, not the child's to use */
 	for (struct session *s = init->sessions; s; s = s->next)
-		if (s->client == client && s->client_id == id)
+		if (s->client == client && s->client_id == id && id != CN_ENV_BINARY)
 			return s;
 	return NULL;
 }
@@ -370,6 +376,18 @@ session_settled(struct init *init, struct session *s)
 
 	if (!c)
 		return;
+	if (s->client_id == CN_ENV_BINARY) {
+		if (s->state == SESSION_DENIED) {
+			if (s->server)
+				cn_error(init->env, "%s: binary ROM \"%s\" denied by \"%s\"",
+				         c->name, c->binary, s->server->name);
+			else
+				cn_error(init->env, "%s: binary ROM \"%s\": its server is gone",
+				         c->name, c->binary);
+			init_child_binary_ready(init, c, -1, CN_ERR_DENIED);
+		}
+		return;
+	}
 	if (s->client_id == CN_ENV_LOG && s->state == SESSION_DENIED) {
 		c->incomplete = c->env_denied = true;
 		c->alive = false;
@@ -821,6 +839,10 @@ deliver_session(struct init *init, struct child *server, struct cn_rpc *rpc)
 	}
 	if (!s->client) {
 		close_session(init, s);
+		return CN_OK;
+	}
+	if (s->client_id == CN_ENV_BINARY) {
+		binary_request(init, s);
 		return CN_OK;
 	}
 	wake_client(s->client);
@@ -1310,28 +1332,37 @@ init_announce_services(struct init *init)
 	}
 }
 
-/* The record of a child's environment LOG session that is not there yet
+/* The record of a child's environment session that is not there yet
  * (pending at init's parent or at a child server), paid by the child. */
 static struct session *
-env_log_record(struct init *init, struct child *c, const char *args)
+env_session_record(struct init *init, struct child *c, uint32_t id, const char *service,
+                   const char *label, const char *args, uint64_t ram, uint64_t caps,
+                   const struct route_rec *route)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
 	*s = (struct session){.client = c,
-	                      .client_id = CN_ENV_LOG,
-	                      .ram = ENV_LOG_RAM,
-	                      .caps = ENV_LOG_CAPS,
+	                      .client_id = id,
+	                      .ram = ram,
+	                      .caps = caps,
 	                      .state = SESSION_CREATE_REQUESTED,
 	                      .cap = -1,
-	                      .route = c->env_log_route};
-	snprintf(s->service, sizeof(s->service), "LOG");
+	                      .route = *route};
+	snprintf(s->service, sizeof(s->service), "%s", service);
 	snprintf(s->args, sizeof(s->args), "%s", args);
-	snprintf(s->label, sizeof(s->label), "%s", c->name);
+	snprintf(s->label, sizeof(s->label), "%s", label);
 	s->next = init->sessions;
 	init->sessions = s;
 	return s;
+}
+
+static struct session *
+env_log_record(struct init *init, struct child *c, const char *args)
+{
+	return env_session_record(init, c, CN_ENV_LOG, "LOG", c->name, args, ENV_LOG_RAM,
+	                          ENV_LOG_CAPS, &c->env_log_route);
 }
 
 /* The environment LOG session of a child, routed like its other sessions
@@ -1414,11 +1445,119 @@ init_env_log_session(struct init *init, struct child *c)
 	return 0;
 }
 
+/* The dataspace of the binary's ROM session at a child server, asked for
+ * without waiting: the answer arrives on a reply channel that the
+ * entrypoint watches (binary_reply), so a server that never answers
+ * delays only this child. */
+static void
+binary_reply(void *data, uint32_t events)
+{
+	struct child *c = data;
+	struct cn_msg msg;
+	int back = -1, ds = -1, r;
+
+	(void)events;
+	msg.owns_caps = false;
+	r = cn_wire_recv(c->binary_reply, &msg, &back, true);
+	if (r == -EAGAIN)
+		return;
+	init_child_binary_cancel(c);
+	if (back >= 0)
+		close(back);
+	if (r == 0 && !(msg.hdr.flags & CN_MSG_F_CALL) && msg.hdr.code == CN_OK &&
+	    msg.hdr.ncaps == 1)
+		ds = cn_msg_take_cap(&msg, 0);
+	else if (r == 0)
+		r = msg.hdr.code < 0 ? msg.hdr.code : CN_ERR_NOT_FOUND; /* invalid or empty */
+	cn_msg_reset(&msg);
+	if (ds < 0)
+		cn_error(c->init->env, "%s: binary ROM \"%s\" has no content: %s", c->name,
+		         c->binary, cn_strerror(r == -ECONNRESET ? CN_ERR_NO_REPLY : r));
+	init_child_binary_ready(c->init, c, ds, ds < 0 ? CN_ERR_NOT_FOUND : 0);
+}
+
+static void
+binary_request(struct init *init, struct session *s)
+{
+	struct child *c = s->client;
+	struct cn_msg msg;
+	int ch[2], r;
+
+	msg.owns_caps = false;
+	cn_msg_init(&msg, CN_ROM_DATASPACE);
+	r = cn_wire_channel(ch);
+	if (r == 0) {
+		r = cn_wire_send(s->cap, &msg, ch[1], true);
+		close(ch[1]);
+		if (r == 0)
+			r = cn_ep_watch(init->env->ep, ch[0], EPOLLIN, binary_reply, c,
+			                &c->binary_watch);
+		if (r < 0)
+			close(ch[0]);
+		else
+			c->binary_reply = ch[0];
+	}
+	cn_msg_reset(&msg);
+	if (r < 0)
+		init_child_binary_ready(init, c, -1, r);
+}
+
+void
+init_child_binary_cancel(struct child *c)
+{
+	cn_watch_destroy(c->binary_watch);
+	c->binary_watch = NULL;
+	if (c->binary_reply >= 0)
+		close(c->binary_reply);
+	c->binary_reply = -1;
+}
+
+/* The binary's ROM session at a child server: a session of the child
+ * (client id CN_ENV_BINARY, which the child itself cannot use), paid from
+ * its quota like its environment LOG session. */
+static int
+binary_at_child(struct init *init, struct child *c, const struct target *target)
+{
+	char args[CN_ARGS_MAX], fwd[CN_ARGS_MAX];
+	struct child *server = target->server;
+	struct session *s;
+	int r;
+
+	if (cn_args_set_str("", "label", target->label, args, sizeof(args)) < 0 ||
+	    cn_args_set_u64(args, "ram_quota", ENV_ROM_RAM, fwd, sizeof(fwd)) < 0 ||
+	    cn_args_set_u64(fwd, "cap_quota", ENV_ROM_CAPS, args, sizeof(args)) < 0)
+		return -ENAMETOOLONG;
+	r = transfer(c->pd, init->env->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
+	if (r == 0) {
+		r = transfer(init->env->pd, server->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
+		if (r < 0)
+			transfer(init->env->pd, c->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
+	}
+	if (r < 0)
+		return r;
+	s = env_session_record(init, c, CN_ENV_BINARY, "ROM", c->binary, args, ENV_ROM_RAM,
+	                       ENV_ROM_CAPS, &c->binary_route);
+	if (!s) {
+		transfer(server->pd, init->env->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
+		transfer(init->env->pd, c->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
+		return -ENOMEM;
+	}
+	s->server = server;
+	s->server_id = ++server->next_server_id;
+	s->pending = PENDING_CREATE;
+	if (server->announced[provided_index(server, "ROM")])
+		wake_server(server);
+	return CN_ERR_PENDING;
+}
+
 /* The binary ROM, Genode's way: a ROM request labelled with the binary
  * name, routed like any (so a route can rename it). From init's parent it
  * comes as a dataspace that core recognises as one of its boot modules;
- * the session is closed once the dataspace is ours. A binary served by a
- * child server is not supported (core executes only its boot modules). */
+ * the session is closed once the dataspace is ours. At a child server
+ * (fs_rom, say) it is a session of the child, paid from its quota, that
+ * stays open while the child runs: CN_ERR_PENDING, the child is started
+ * once the server delivered it and answered the dataspace request; core
+ * executes that sealed dataspace itself. */
 int
 init_binary_dataspace(struct init *init, struct child *c, int *ret_ds)
 {
@@ -1432,11 +1571,8 @@ init_binary_dataspace(struct init *init, struct child *c, int *ret_ds)
 	if (r < 0)
 		return r;
 	record_route(&c->binary_route, &target);
-	if (target.server) {
-		cn_error(init->env, "%s: binary ROM served by child \"%s\": not supported", c->name,
-		         target.server->name);
-		return CN_ERR_DENIED;
-	}
+	if (target.server)
+		return binary_at_child(init, c, &target);
 	r = cn_args_set_str("", "label", target.label, args, sizeof(args));
 	if (r < 0)
 		return r;

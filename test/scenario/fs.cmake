@@ -59,3 +59,19 @@ cairn_scenario_test(fs_rom_update-genode CONFIG fs_rom_update-genode.config TIME
 # continues, kills and removes the inner vfs between test-fs's steps
 add_test(NAME scenario_vfs_fs COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/vfs_fs.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(scenario_vfs_fs PROPERTIES LABELS scenario TIMEOUT 90)
+
+# A binary ROM routed to fs_rom: core executes the sealed dataspace; a file
+# that is no ELF executable and one fs_rom does not have are refused naming
+# the start node; a child whose binary server never announces waits
+# (EXPECT matches in order, and the children are not ordered: three runs)
+cairn_scenario_test(binary-from-fs_rom CONFIG binary-from-fs_rom.config
+  EXPECT ".init -> from-fs. running from fs_rom's dataspace$"
+         "child \"from-fs\" exited with exit value 7"
+  FAIL "a script is no ELF" "must not run" "killed" "exited with exit value 127"
+       "quota invariant" ${fail_always})
+cairn_scenario_test(binary-from-fs_rom-not-elf CONFIG binary-from-fs_rom.config
+  EXPECT "Error: script: binary \"not-elf\" is not executable: no ELF file in a sealed dataspace"
+  FAIL "a script is no ELF" "must not run" "killed" "quota invariant" ${fail_always})
+cairn_scenario_test(binary-from-fs_rom-missing CONFIG binary-from-fs_rom.config
+  EXPECT "Error: missing: binary ROM \"no-such-file\" has no content: not found"
+  FAIL "must not run" "killed" "quota invariant" ${fail_always})
