@@ -377,10 +377,15 @@ session_settled(struct init *init, struct session *s)
 	if (!c)
 		return;
 	if (s->client_id == CN_ENV_BINARY) {
+		if (s->state == SESSION_AVAILABLE)
+			binary_request(init, s); /* from our parent */
 		if (s->state == SESSION_DENIED) {
 			if (s->server)
 				cn_error(init->env, "%s: binary ROM \"%s\" denied by \"%s\"",
 				         c->name, c->binary, s->server->name);
+			else if (!s->route.server)
+				cn_error(init->env, "%s: binary ROM \"%s\" denied by our parent",
+				         c->name, c->binary);
 			else
 				cn_error(init->env, "%s: binary ROM \"%s\": its server is gone",
 				         c->name, c->binary);
@@ -1561,7 +1566,7 @@ binary_at_child(struct init *init, struct child *c, const struct target *target)
 int
 init_binary_dataspace(struct init *init, struct child *c, int *ret_ds)
 {
-	char args[CN_ARGS_MAX];
+	char args[CN_ARGS_MAX], fwd[CN_ARGS_MAX];
 	struct target target;
 	struct cn_msg msg;
 	uint32_t id;
@@ -1573,16 +1578,33 @@ init_binary_dataspace(struct init *init, struct child *c, int *ret_ds)
 	record_route(&c->binary_route, &target);
 	if (target.server)
 		return binary_at_child(init, c, &target);
-	r = cn_args_set_str("", "label", target.label, args, sizeof(args));
+	/* paid by the child: our parent may route it to a server that insists
+	 * on a donation */
+	if (cn_args_set_str("", "label", target.label, args, sizeof(args)) < 0 ||
+	    cn_args_set_u64(args, "ram_quota", ENV_ROM_RAM, fwd, sizeof(fwd)) < 0 ||
+	    cn_args_set_u64(fwd, "cap_quota", ENV_ROM_CAPS, args, sizeof(args)) < 0)
+		return -ENAMETOOLONG;
+	r = transfer(c->pd, init->env->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
 	if (r < 0)
 		return r;
 	r = init_parent_session(init, "ROM", args, &cap, &id);
 	if (r == CN_ERR_PENDING) {
+		/* a nested init whose parent routed it to a child server: a
+		 * session of the child while it runs, as at a child server of
+		 * ours (init_parent_sessions_update, then binary_request) */
+		struct session *s =
+		    env_session_record(init, c, CN_ENV_BINARY, "ROM", c->binary, args, ENV_ROM_RAM,
+		                       ENV_ROM_CAPS, &c->binary_route);
+		if (s) {
+			s->parent_id = id;
+			return CN_ERR_PENDING;
+		}
 		init_parent_close(init, id);
-		cn_error(init->env, "%s: binary ROM \"%s\" is not available yet: not supported",
-		         c->name, target.label);
-		return CN_ERR_DENIED;
+		r = -ENOMEM;
 	}
+	/* the session is closed once the dataspace is ours: the donation
+	 * comes back to init, and from init to the child */
+	transfer(init->env->pd, c->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
 	if (r == CN_ERR_DENIED)
 		return CN_ERR_NOT_FOUND; /* our parent has no such ROM */
 	if (r < 0)

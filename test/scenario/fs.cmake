@@ -75,3 +75,13 @@ cairn_scenario_test(binary-from-fs_rom-not-elf CONFIG binary-from-fs_rom.config
 cairn_scenario_test(binary-from-fs_rom-missing CONFIG binary-from-fs_rom.config
   EXPECT "Error: missing: binary ROM \"no-such-file\" has no content: not found"
   FAIL "must not run" "killed" "quota invariant" ${fail_always})
+
+# A nested init whose parent routes its child's binary ROM to fs_rom: the
+# request is pending at first; the child starts once it is there
+cairn_scenario_test(binary-from-fs_rom-nested CONFIG binary-from-fs_rom-nested.config
+  EXPECT ".init -> sub -> inner. nested, from fs_rom$"
+         ".init -> sub. child \"inner\" exited with exit value 5"
+  FAIL "killed" "exited with exit value 127" "quota invariant" ${fail_always})
+cairn_scenario_test(binary-from-fs_rom-nested-missing CONFIG binary-from-fs_rom-nested.config
+  EXPECT ".init -> sub. .*Error: missing: binary ROM \"no-such-file\" has no content: not found"
+  FAIL "killed" "quota invariant" ${fail_always})
