@@ -56,6 +56,10 @@ enum {
 	 * its environment then holds CN_HOST_TERMINAL_ENV=<columns>x<lines> */
 	CN_HOST_TERMINAL_IN_FD = 5,
 	CN_HOST_TERMINAL_OUT_FD = 6,
+	/* ... and the read end of a pipe on which core writes the terminal's
+	 * size whenever it changes (SIGWINCH): records of two u32, columns
+	 * then lines, in host byte order; the last one counts */
+	CN_HOST_TERMINAL_SIZE_FD = 7,
 	CN_PAGE_SIZE = 4096,
 	CN_PD_DS_CAP_COST = 1, /* caps charged per dataspace */
 	CN_PD_DETAIL_MAX = 64,

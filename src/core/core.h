@@ -70,6 +70,8 @@ struct pd {
 	/* the host terminal (host_terminal.c): core's stdin and stdout for the
 	 * process, -1: not granted; its size for the environment */
 	int host_term_in, host_term_out;
+	int host_term_size_r, host_term_size_w;      /* the size pipe (fd 7 of the PD) */
+	unsigned host_term_columns, host_term_lines; /* the size last told */
 	bool host_term_raw; /* this grant switched the terminal to raw mode */
 	char host_term_env[sizeof(CN_HOST_TERMINAL_ENV) + 24];
 	struct pd *next; /* in core's list */
@@ -149,6 +151,8 @@ void core_stdio_init(void);
 int core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc);
 /* The PD is closed: its grant ends (raw mode is undone). */
 void core_pd_host_terminal_release(struct pd *pd);
+/* SIGWINCH: every holder of the grant learns the new size. */
+void core_host_terminal_resized(struct core *core);
 
 /* rom.c */
 int core_rom_init(struct core *core);

@@ -119,7 +119,7 @@ core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc)
 	char line[CN_LABEL_MAX + 64];
 	unsigned columns, lines;
 	uint32_t raw;
-	int in, out;
+	int in, out, size_pipe[2];
 
 	if (cn_msg_get_u32(rpc->in, &raw) < 0 || cn_msg_end(rpc->in) < 0 || rpc->in->hdr.ncaps)
 		return CN_ERR_BAD_MESSAGE;
@@ -136,6 +136,8 @@ core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc)
 		core_log_labeled(pd->label, line);
 		return -EBUSY;
 	}
+	if (pipe2(size_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
 	in = open("/proc/self/fd/0", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (in < 0)
 		in = fcntl(0, F_DUPFD_CLOEXEC, 0);
@@ -145,9 +147,15 @@ core_pd_host_terminal(struct pd *pd, struct cn_rpc *rpc)
 			close(in);
 		if (out >= 0)
 			close(out);
+		close(size_pipe[0]);
+		close(size_pipe[1]);
 		return CN_ERR_NOT_FOUND;
 	}
 	terminal_size(in, &columns, &lines);
+	pd->host_term_size_r = size_pipe[0];
+	pd->host_term_size_w = size_pipe[1];
+	pd->host_term_columns = columns;
+	pd->host_term_lines = lines;
 	/* a raw mode asked for is one's own: it ends with this grant */
 	if (raw) {
 		int r = enter_raw_mode();
@@ -181,7 +189,35 @@ core_pd_host_terminal_release(struct pd *pd)
 	if (pd->host_term_out >= 0)
 		close(pd->host_term_out);
 	pd->host_term_in = pd->host_term_out = -1;
+	if (pd->host_term_size_r >= 0)
+		close(pd->host_term_size_r);
+	if (pd->host_term_size_w >= 0)
+		close(pd->host_term_size_w);
+	pd->host_term_size_r = pd->host_term_size_w = -1;
 	if (pd->host_term_raw)
 		restore_mode();
 	pd->host_term_raw = false;
+}
+
+void
+core_host_terminal_resized(struct core *core)
+{
+	for (struct pd *pd = core->pds; pd; pd = pd->next) {
+		uint32_t size[2];
+		unsigned columns, lines;
+
+		if (pd->host_term_size_w < 0)
+			continue;
+		terminal_size(pd->host_term_in, &columns, &lines);
+		if (columns == pd->host_term_columns && lines == pd->host_term_lines)
+			continue;
+		size[0] = columns;
+		size[1] = lines;
+		/* a full pipe (a holder that never reads it, such as a nested
+		 * init that passed the grant on) loses the record */
+		if (write(pd->host_term_size_w, size, sizeof(size)) == (ssize_t)sizeof(size)) {
+			pd->host_term_columns = columns;
+			pd->host_term_lines = lines;
+		}
+	}
 }

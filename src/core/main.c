@@ -328,8 +328,12 @@ host_signal(void *data, uint32_t events)
 	struct signalfd_siginfo si;
 
 	(void)events;
-	if (read(core->signal_fd, &si, sizeof(si)) == sizeof(si))
-		core_stop(core, 128 + (int)si.ssi_signo);
+	while (read(core->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGWINCH)
+			core_host_terminal_resized(core);
+		else
+			core_stop(core, 128 + (int)si.ssi_signo);
+	}
 }
 
 static int
@@ -511,6 +515,7 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGWINCH); /* the host terminal's size (host_terminal.c) */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	core->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	cn_ep_watch(core->ep, core->signal_fd, EPOLLIN, host_signal, core, &core->signal_watch);

@@ -428,7 +428,7 @@ pd_violation(void *data, uint32_t events)
 
 /* The fds a process gets at fixed numbers besides 0 to 2 (-1: none). */
 struct child_fds {
-	int parent_cap, host_dir, term_in, term_out;
+	int parent_cap, host_dir, term_in, term_out, term_size;
 };
 
 /* The child side of spawn: runs between clone and exec, raw calls only. */
@@ -436,10 +436,12 @@ static void
 child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *path, int exec_fd,
             char *const argv[], char *const envp[], cap_t no_caps)
 {
-	const int src[] = {fds->parent_cap, fds->host_dir, fds->term_in, fds->term_out};
+	const int src[] = {fds->parent_cap, fds->host_dir, fds->term_in, fds->term_out,
+	                   fds->term_size};
 	const int dst[] = {CN_PARENT_FD, CN_HOST_DIR_FD, CN_HOST_TERMINAL_IN_FD,
-	                   CN_HOST_TERMINAL_OUT_FD};
-	int high[4];
+	                   CN_HOST_TERMINAL_OUT_FD, CN_HOST_TERMINAL_SIZE_FD};
+	enum { N = sizeof(src) / sizeof(src[0]) };
+	int high[N];
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		_exit(127);
@@ -451,13 +453,13 @@ child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *pa
 	/* move them out of the way before placing them at their fds */
 	if (exec_fd >= 0 && (exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 16)) < 0)
 		_exit(127);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < N; i++)
 		if ((high[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD, 16) : -1) < 0 && src[i] >= 0)
 			_exit(127);
 	if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		_exit(127);
 	/* the parent cap, and the host grants (host_dir.c, host_terminal.c) */
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < N; i++) {
 		if (high[i] < 0)
 			close(dst[i]); /* not granted: nothing there */
 		else if (dup2(high[i], dst[i]) < 0)
@@ -465,7 +467,7 @@ child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *pa
 	}
 	/* the rest is closed; a binary executed from its dataspace stays open
 	 * until the exec */
-	if (syscall(SYS_close_range, CN_HOST_TERMINAL_OUT_FD + 1, ~0U,
+	if (syscall(SYS_close_range, CN_HOST_TERMINAL_SIZE_FD + 1, ~0U,
 	            exec_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0) < 0)
 		_exit(127);
 	if (geteuid() == 0 || prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) == 1) {
@@ -559,7 +561,7 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int exec_fd, 
 	}
 	if (pid == 0) {
 		const struct child_fds fds = {parent_cap, pd->host_dir_fd, pd->host_term_in,
-		                              pd->host_term_out};
+		                              pd->host_term_out, pd->host_term_size_r};
 
 		child_setup(&fds, out[1], null_fd, path, exec_fd, argv, envp, no_caps);
 	}
@@ -567,6 +569,10 @@ core_pd_spawn(struct pd *pd, const char *binary, const char *path, int exec_fd, 
 	close(out[1]);
 	close(null_fd);
 	cap_free(no_caps);
+	if (pd->host_term_size_r >= 0) {
+		close(pd->host_term_size_r); /* the process has it */
+		pd->host_term_size_r = -1;
+	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	pd->pid = pid;
 	pd->pidfd = pidfd;
@@ -772,6 +778,7 @@ core_pd_create(struct core *core, const char *label, struct pd **ret)
 	snprintf(pd->label, sizeof(pd->label), "%s", label);
 	pd->pidfd = pd->out_fd = pd->listener = pd->exit_sigh = -1;
 	pd->host_dir_fd = pd->host_term_in = pd->host_term_out = -1;
+	pd->host_term_size_r = pd->host_term_size_w = -1;
 	r = cn_obj_create(core->ep, pd_dispatch, pd, &pd->obj);
 	if (r < 0) {
 		free(pd);

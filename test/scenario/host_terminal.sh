@@ -9,7 +9,8 @@
 #            controlling terminal without being stopped (SIGTTIN)
 #   raw      <host_terminal raw="yes"/> on a pseudo terminal: core switches
 #            it to raw mode (input unechoed, "\r" ends a line) and restores
-#            the mode when it ends (SIGTERM)
+#            the mode when it ends (SIGTERM); resizing the terminal reaches
+#            the client as a size change
 #   raw-notty  raw mode asked for on a stdin that is no terminal: core
 #            warns, the grant stands
 #   nested   a nested init passes the grant on; a second grant and one
@@ -93,7 +94,9 @@ raw)
 	# group of the pseudo terminal), then the terminal's mode after core.
 	# The shell is bash whatever $SHELL says: dash gives a background job
 	# /dev/null as its stdin before it applies "<&0".
-	SHELL=$(command -v bash) script -qfec "$bin/core --rom-dir $dir --rom-dir $bin <&0 & echo core-pid=\$!; wait; stty -a" \
+	# Once told (the file resize), the shell resizes the pseudo terminal:
+	# the kernel sends SIGWINCH to core, which tells the driver.
+	SHELL=$(command -v bash) script -qfec "$bin/core --rom-dir $dir --rom-dir $bin <&0 & echo core-pid=\$!; until [ -e $dir/resize ]; do sleep 0.05; done; stty cols 101 rows 33; wait; stty -a" \
 		/dev/null <"$dir/in" >"$out" 2>&1 &
 	core=$!
 	await "^terminal_echo: ready"
@@ -101,6 +104,8 @@ raw)
 	await "^> XYZZY"
 	grep -q xyzzy "$out" && fail "the terminal echoed the input: not raw"
 	grep -q "no raw mode" "$out" && fail "core found no terminal"
+	touch "$dir/resize"
+	await "echo. terminal resized: 101x33"
 	pid=$(sed -n 's/^core-pid=\([0-9]*\).*/\1/p' "$out")
 	kill -TERM "$pid"
 	await "isig icanon iexten echo "

@@ -8,7 +8,10 @@
  * The host terminal is granted by the start node's <host_terminal/>: core
  * hands over its stdin as fd CN_HOST_TERMINAL_IN_FD and its stdout as fd
  * CN_HOST_TERMINAL_OUT_FD and puts the size in CN_HOST_TERMINAL_ENV (see
- * include/cairn/pd.h). One session at a time: there is one host terminal.
+ * include/cairn/pd.h); a new size (the window was resized: SIGWINCH at
+ * core) comes on CN_HOST_TERMINAL_SIZE_FD and is passed on as the
+ * session's size-changed signal. One session at a time: there is one host
+ * terminal.
  *
  * Input is read into a buffer as it arrives (the read-avail signal tells
  * the client); a full buffer stops reading until the client takes some.
@@ -46,11 +49,12 @@ static struct {
 	unsigned columns, lines;
 	char input[INPUT_BUFFER_SIZE];
 	size_t input_len;
-	struct cn_watch *watch; /* watching the input, NULL while full or ended */
-	bool polled;            /* a regular file: read on demand, not watched */
-	bool tty;               /* a character device: its end of input is one read's */
-	bool ended;             /* no more input will come */
-	bool output_lost;       /* warned that the host output is gone */
+	struct cn_watch *watch;      /* watching the input, NULL while full or ended */
+	struct cn_watch *size_watch; /* watching CN_HOST_TERMINAL_SIZE_FD */
+	bool polled;                 /* a regular file: read on demand, not watched */
+	bool tty;                    /* a character device: its end of input is one read's */
+	bool ended;                  /* no more input will come */
+	bool output_lost;            /* warned that the host output is gone */
 } state;
 
 static void input_ready(void *data, uint32_t events);
@@ -225,6 +229,38 @@ static const struct cn_service_ops terminal_service = {
     .close = terminal_close,
 };
 
+/* Core tells a new size: the last complete record counts. */
+static void
+size_changed(void *data, uint32_t events)
+{
+	uint32_t size[16][2];
+	bool changed = false;
+	ssize_t n;
+
+	(void)data;
+	(void)events;
+	while ((n = read(CN_HOST_TERMINAL_SIZE_FD, size, sizeof(size))) > 0) {
+		size_t last = (size_t)n / sizeof(size[0]);
+
+		/* core writes whole records (a pipe write of 8 bytes is atomic) */
+		if (!last || (size_t)n % sizeof(size[0]))
+			break;
+		if (size[last - 1][0] && size[last - 1][1] && size[last - 1][0] <= SIZE_MAX_VALUE &&
+		    size[last - 1][1] <= SIZE_MAX_VALUE) {
+			state.columns = size[last - 1][0];
+			state.lines = size[last - 1][1];
+			changed = true;
+		}
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* core closed it: no more sizes */
+		cn_watch_destroy(state.size_watch);
+		state.size_watch = NULL;
+	}
+	if (changed && state.session)
+		cn_terminal_session_size_changed(state.session);
+}
+
 /* "<columns>x<lines>" as core puts it; 0 x 0 (no size) if malformed. */
 static void
 parse_size(const char *text)
@@ -257,6 +293,9 @@ cn_construct(struct cn_env *env)
 	/* a host output that went away is a failed write, not a signal */
 	signal(SIGPIPE, SIG_IGN);
 	watch_input();
+	if (cn_ep_watch(env->ep, CN_HOST_TERMINAL_SIZE_FD, EPOLLIN, size_changed, NULL,
+	                &state.size_watch) < 0)
+		cn_warning(env, "size changes of the host terminal are not followed");
 	r = cn_service_announce(env, "Terminal", &terminal_service, NULL);
 	if (r < 0) {
 		cn_error(env, "cannot announce the Terminal service: %s", cn_strerror(r));

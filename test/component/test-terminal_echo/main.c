@@ -4,7 +4,8 @@
  *   echo     (default) logs the terminal's size, writes "terminal_echo:
  *            ready" to the terminal, then answers every line of input with
  *            "> " and the line in upper case; the line "quit" ends it with
- *            exit value 0;
+ *            exit value 0; a new size is logged as "terminal resized:
+ *            COLUMNSxLINES";
  *   twice    opens a session and a second one, which the host terminal
  *            denies (one session at a time), closes both, then echoes as
  *            above in a new session;
@@ -38,6 +39,7 @@ static struct {
 	struct cn_env *env;
 	struct cn_terminal *terminal;
 	struct cn_sig *read_avail;
+	struct cn_sig *size_changed;
 	char line[LINE_MAX + 3]; /* "> " and the line */
 	size_t len;
 	bool after_cr; /* the last input byte was '\r' */
@@ -104,6 +106,18 @@ input(void *data, uint32_t count)
 	} while (n);
 }
 
+/* The window was resized: log the new size. */
+static void
+resized(void *data, uint32_t count)
+{
+	unsigned columns, lines;
+
+	(void)data;
+	(void)count;
+	if (cn_terminal_size(state.terminal, &columns, &lines) == 0)
+		cn_log(state.env, "terminal resized: %ux%u", columns, lines);
+}
+
 static void
 echo(void)
 {
@@ -120,6 +134,10 @@ echo(void)
 		r = cn_sig_create(state.env->ep, input, NULL, &state.read_avail);
 	if (r == 0)
 		r = cn_terminal_read_avail_sigh(state.terminal, cn_sig_cap(state.read_avail));
+	if (r == 0)
+		r = cn_sig_create(state.env->ep, resized, NULL, &state.size_changed);
+	if (r == 0)
+		r = cn_terminal_size_changed_sigh(state.terminal, cn_sig_cap(state.size_changed));
 	if (r < 0) {
 		cn_error(state.env, "terminal: %s", cn_strerror(r));
 		cn_exit(state.env, 1);
