@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Random reconfiguration: a nested init gets 150 configs in quick succession,
 # each a random set of dummy children (LOG servers and their clients,
-# routes between them, some cyclic or ambiguous, version bumps, quota
-# changes, sessions opened, upgraded and closed, RAM consumed, exits) and a
+# routes between them, to an alias or to nobody, some cyclic or ambiguous,
+# version bumps, quota changes, sessions opened, upgraded and closed, RAM
+# consumed up to resource requests, heartbeats with restarts, exits) and a
 # state report now and then. The configs come from a fixed seed; their
 # timing against the children does not. Nothing may break: no sanitizer
 # report, no violated quota invariant, no malformed request, no child
 # killed, core ends on SIGTERM and gets all quota back. (This is how a
 # state report session closed twice during a reconfiguration showed up.)
 #
-# usage: reconfig_stress.sh BUILD_DIR [ROUNDS [SEED]]
+# usage: reconfig_stress.sh BUILD_DIR [ROUNDS [SEED]]   (KEEP=1: keep its directory)
 set -euo pipefail
 
 bin=$1/bin
 rounds=${2:-150}
 RANDOM=${3:-4242}
 dir=$(mktemp -d)
-trap '{ kill -9 "$core" && wait "$core"; } 2>/dev/null || true; rm -rf "$dir"' EXIT
+trap '{ kill -9 "$core" && wait "$core"; } 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
 
 pick() { # pick WORD...: one of them
 	local a=("$@")
@@ -45,11 +46,14 @@ config() {
 	echo '<parent-provides> <service name="PD"/> <service name="ROM"/> <service name="LOG"/> <service name="Timer"/> <service name="Report"/> </parent-provides>'
 	echo '<default-route> <any-service> <parent/> <any-child/> </any-service> </default-route>'
 	echo '<default caps="100" ram="1M"/>'
+	((RANDOM % 3)) || echo "<heartbeat rate_ms=\"$(pick 20 50)\"/>"
+	((${#servers[@]} && RANDOM % 3 == 0)) && echo "<alias name=\"logger\" child=\"$(pick "${servers[@]}")\"/>"
 	((RANDOM % 3)) && echo "<report init_ram=\"yes\" child_ram=\"yes\" ids=\"yes\" requested=\"yes\" provided=\"yes\" delay_ms=\"$(pick 0 10 100)\" buffer=\"$(pick 4K 16K 64K)\"/>"
 	for n in "${present[@]}"; do
 		s="<start name=\"$n\" ram=\"$(pick 1M 2M 512K)\""
 		((RANDOM % 2)) && s+=" version=\"$((RANDOM % 3))\""
 		s+='> <binary name="dummy"/>'
+		((RANDOM % 4)) || s+='<heartbeat restart_after_skipped="2"/>'
 		[[ " ${servers[*]} " == *" $n "* ]] && s+='<provides> <service name="LOG"/> </provides>'
 		s+='<config>'
 		[[ " ${servers[*]} " == *" $n "* ]] && s+="<log_service delay_close_ms=\"$(pick 0 0 50)\"/>"
@@ -58,14 +62,14 @@ config() {
 			0) s+="<create_log_connections count=\"$((RANDOM % 6))\" ram_upgrade=\"$(pick 0 4K)\"/>" ;;
 			1) s+='<destroy_log_connections/>' ;;
 			2) s+="<sleep ms=\"$((RANDOM % 50 + 1))\"/>" ;;
-			3) s+="<consume_ram amount=\"$(pick 64K 256K)\"/>" ;;
+			3) s+="<consume_ram amount=\"$(pick 64K 256K 2M)\"/>" ;; # 2M: a resource request
 			4) s+='<log string="stress"/>' ;;
 			esac
 		done
 		((RANDOM % 5)) && s+='<sleep_forever/>' || s+='<exit code="0"/>'
 		s+='</config>'
 		if ((${#servers[@]} && RANDOM % 10 < 7)); then
-			tgt=$(pick "${servers[@]}")
+			tgt=$(pick "${servers[@]}" logger)
 			[ "$tgt" != "$n" ] &&
 				s+="<route> <service name=\"LOG\"> <child name=\"$tgt\"/> </service> <any-service> <parent/> <any-child/> </any-service> </route>"
 		fi
