@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -118,6 +119,70 @@ bench_parse_count(const char *prog, const char *opt, const char *arg)
 		exit(BENCH_EXIT_USAGE);
 	}
 	return (unsigned)v;
+}
+
+int
+bench_parse_args(const char *prog, int argc, char **argv, const struct bench_opt *opts,
+                 void (*usage)(FILE *f), struct bench_args *ret)
+{
+	enum { BASE = 4, EXTRA_MAX = 8, FIRST_EXTRA = 256 };
+	struct option longopts[BASE + EXTRA_MAX + 1] = {
+	    {"core", required_argument, NULL, 'c'},
+	    {"bin-dir", required_argument, NULL, 'b'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	};
+	unsigned n = 0;
+	int opt;
+
+	for (; opts && opts[n].name; n++) {
+		if (n == EXTRA_MAX) {
+			fprintf(stderr, "%s: too many options\n", prog);
+			return BENCH_EXIT_USAGE;
+		}
+		longopts[BASE + n] =
+		    (struct option){opts[n].name, required_argument, NULL, FIRST_EXTRA + (int)n};
+	}
+	longopts[BASE + n] = (struct option){NULL, 0, NULL, 0};
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		const struct bench_opt *o = opt >= FIRST_EXTRA ? &opts[opt - FIRST_EXTRA] : NULL;
+		char flag[64];
+
+		switch (opt) {
+		case 'c':
+			ret->core = optarg;
+			continue;
+		case 'b':
+			ret->bin_dir = optarg;
+			continue;
+		case 'v':
+			ret->verbose = true;
+			continue;
+		case 'h':
+			usage(stdout);
+			return 0;
+		}
+		if (!o) {
+			usage(stderr);
+			return BENCH_EXIT_USAGE;
+		}
+		if (o->text) {
+			*o->text = optarg;
+			continue;
+		}
+		snprintf(flag, sizeof(flag), "--%s", o->name);
+		*o->count = bench_parse_count(prog, flag, optarg);
+		if (*o->count > o->max) {
+			fprintf(stderr, "%s: %s: at most %u\n", prog, flag, o->max);
+			return BENCH_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !ret->core || !ret->bin_dir) {
+		usage(stderr);
+		return BENCH_EXIT_USAGE;
+	}
+	return -1;
 }
 
 int

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum {
 	BENCH_LINE_MAX = 1024,
@@ -51,6 +52,31 @@ void bench_report(const char *name, double cairn, double baseline, const char *u
 
 /* Parse a positive count from a command-line option. Exits on error. */
 unsigned bench_parse_count(const char *prog, const char *opt, const char *arg);
+
+/* The options every driver of a component benchmark takes. */
+struct bench_args {
+	const char *core;    /* --core PATH (required) */
+	const char *bin_dir; /* --bin-dir DIR (required) */
+	bool verbose;        /* --verbose */
+};
+
+/* A driver's own option: --NAME N, a positive count of at most max, or
+ * --NAME TEXT (text set instead of count). A list ends with name NULL. */
+struct bench_opt {
+	const char *name;
+	unsigned *count;
+	unsigned max;
+	const char **text;
+};
+
+/*
+ * Parse argv: --core, --bin-dir, --verbose, --help and opts. Returns -1
+ * to go on, or the exit code to leave with: 0 after --help (usage on
+ * stdout), BENCH_EXIT_USAGE for anything wrong (a message and the usage
+ * on stderr).
+ */
+int bench_parse_args(const char *prog, int argc, char **argv, const struct bench_opt *opts,
+                     void (*usage)(FILE *f), struct bench_args *ret);
 
 /*
  * Run `core --rom-dir bin_dir --rom config=<tmp>` with config_text as init's

@@ -11,7 +11,6 @@
  * (the CPU mask is inherited through core's spawns).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +36,8 @@ static const struct {
 
 /* The program's only mutable state. */
 static struct {
-	const char *core, *bin_dir;
+	struct bench_args args; /* --core, --bin-dir, --verbose */
 	unsigned reps, cycles;
-	bool verbose;
 } state = {.reps = REPS_DEFAULT, .cycles = CYCLES_DEFAULT};
 
 static int
@@ -110,8 +108,8 @@ cairn(int first, int last, double ret_us[SIZE_COUNT])
 	         "\t</start>\n"
 	         "</config>\n",
 	         state.cycles, state.reps);
-	n = bench_run_core(state.core, state.bin_dir, config, first, last, "bench-ds",
-	                   "bench-ds: size=", lines, SIZE_COUNT, CORE_TIMEOUT_S, state.verbose,
+	n = bench_run_core(state.args.core, state.args.bin_dir, config, first, last, "bench-ds",
+	                   "bench-ds: size=", lines, SIZE_COUNT, CORE_TIMEOUT_S, state.args.verbose,
 	                   &exit_value);
 	if (n < 0) {
 		fprintf(stderr, "bench_dataspace: running core failed: %s\n", strerror(-n));
@@ -134,9 +132,10 @@ cairn(int first, int last, double ret_us[SIZE_COUNT])
 	}
 	for (unsigned s = 0; s < SIZE_COUNT; s++) {
 		if (!seen[s]) {
-			fprintf(
-			    stderr, "bench_dataspace: no result from bench-ds for %zu bytes%s\n",
-			    sizes[s].bytes, state.verbose ? "" : " (--verbose shows core's log)");
+			fprintf(stderr,
+			        "bench_dataspace: no result from bench-ds for %zu bytes%s\n",
+			        sizes[s].bytes,
+			        state.args.verbose ? "" : " (--verbose shows core's log)");
 			return -ENODATA;
 		}
 	}
@@ -194,52 +193,17 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"core", required_argument, NULL, 'c'},
-	    {"bin-dir", required_argument, NULL, 'b'},
-	    {"reps", required_argument, NULL, 'r'},
-	    {"cycles", required_argument, NULL, 'n'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct bench_opt opts[] = {
+	    {"reps", &state.reps, REPS_MAX, NULL},
+	    {"cycles", &state.cycles, 100000000, NULL},
+	    {NULL, NULL, 0, NULL},
 	};
 	const struct bench_placement *placements;
 	unsigned count;
 	int opt, failed = 0;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			state.core = optarg;
-			break;
-		case 'b':
-			state.bin_dir = optarg;
-			break;
-		case 'r':
-			state.reps = bench_parse_count("bench_dataspace", "--reps", optarg);
-			if (state.reps > REPS_MAX) {
-				fprintf(stderr, "bench_dataspace: at most %d reps\n", REPS_MAX);
-				return BENCH_EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			state.cycles = bench_parse_count("bench_dataspace", "--cycles", optarg);
-			break;
-		case 'v':
-			state.verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return BENCH_EXIT_USAGE;
-		}
-	}
-	if (optind != argc || !state.core || !state.bin_dir) {
-		usage(stderr);
-		return BENCH_EXIT_USAGE;
-	}
+	if ((opt = bench_parse_args("bench_dataspace", argc, argv, opts, usage, &state.args)) >= 0)
+		return opt;
 	count = bench_placements(&placements);
 	if (count < 2)
 		printf("bench_dataspace: one CPU only, no cross-CPU figures\n");

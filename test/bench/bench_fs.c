@@ -15,7 +15,6 @@
  * CPU 0 and once on CPUs 0-1.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +44,8 @@ static const char *const server_names[SERVERS] = {"fs", "lxfs"};
 
 /* The program's only mutable state. */
 static struct {
-	const char *core, *bin_dir;
+	struct bench_args args; /* --core, --bin-dir, --verbose */
 	unsigned reps;
-	bool verbose;
 	char host_dir[PATH_MAX]; /* lx_fs's, beneath bin_dir */
 } state = {.reps = REPS_DEFAULT};
 
@@ -157,8 +155,9 @@ cairn(enum server server, int first, int last, double ret_ms[OPS])
 	         "\t</start>\n"
 	         "</config>\n",
 	         start, state.reps);
-	n = bench_run_core(state.core, state.bin_dir, config, first, last, "bench-fs",
-	                   "bench-fs: op=", lines, OPS, CORE_TIMEOUT_S, state.verbose, &exit_value);
+	n = bench_run_core(state.args.core, state.args.bin_dir, config, first, last, "bench-fs",
+	                   "bench-fs: op=", lines, OPS, CORE_TIMEOUT_S, state.args.verbose,
+	                   &exit_value);
 	if (n < 0) {
 		fprintf(stderr, "bench_fs: running core failed: %s\n", strerror(-n));
 		return n;
@@ -181,7 +180,7 @@ cairn(enum server server, int first, int last, double ret_ms[OPS])
 	for (unsigned op = 0; op < OPS; op++) {
 		if (!seen[op]) {
 			fprintf(stderr, "bench_fs: no %s result from bench-fs%s\n", op_names[op],
-			        state.verbose ? "" : " (--verbose shows core's log)");
+			        state.args.verbose ? "" : " (--verbose shows core's log)");
 			return -ENODATA;
 		}
 	}
@@ -236,7 +235,8 @@ run_placement(const struct bench_placement *p)
 static int
 host_dir_create(void)
 {
-	snprintf(state.host_dir, sizeof(state.host_dir), "%s/bench_lx_fs.XXXXXX", state.bin_dir);
+	snprintf(state.host_dir, sizeof(state.host_dir), "%s/bench_lx_fs.XXXXXX",
+	         state.args.bin_dir);
 	return mkdtemp(state.host_dir) ? 0 : -errno;
 }
 
@@ -262,47 +262,18 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"core", required_argument, NULL, 'c'}, {"bin-dir", required_argument, NULL, 'b'},
-	    {"reps", required_argument, NULL, 'r'}, {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+	const struct bench_opt opts[] = {
+	    {"reps", &state.reps, REPS_MAX, NULL},
+	    {NULL, NULL, 0, NULL},
 	};
 	const struct bench_placement *placements;
 	unsigned count;
 	int opt, failed = 0;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			state.core = optarg;
-			break;
-		case 'b':
-			state.bin_dir = optarg;
-			break;
-		case 'r':
-			state.reps = bench_parse_count("bench_fs", "--reps", optarg);
-			if (state.reps > REPS_MAX) {
-				fprintf(stderr, "bench_fs: at most %d reps\n", REPS_MAX);
-				return BENCH_EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			state.verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return BENCH_EXIT_USAGE;
-		}
-	}
-	if (optind != argc || !state.core || !state.bin_dir) {
-		usage(stderr);
-		return BENCH_EXIT_USAGE;
-	}
+	if ((opt = bench_parse_args("bench_fs", argc, argv, opts, usage, &state.args)) >= 0)
+		return opt;
 	if ((opt = host_dir_create()) < 0) {
-		fprintf(stderr, "bench_fs: cannot make a directory in %s: %s\n", state.bin_dir,
+		fprintf(stderr, "bench_fs: cannot make a directory in %s: %s\n", state.args.bin_dir,
 		        strerror(-opt));
 		return BENCH_EXIT_FAIL;
 	}

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -65,9 +64,8 @@ struct boot {
 
 /* The program's only mutable state. */
 static struct {
-	const char *core, *bin_dir;
+	struct bench_args args; /* --core, --bin-dir, --verbose */
 	unsigned counts[COUNTS_MAX], ncounts, reps;
-	bool verbose;
 	char dummy[PATH_MAX];
 	bool seen[CHILDREN_MAX + 1];
 	/* the core run in progress, for the signal handler */
@@ -251,7 +249,7 @@ watch_line(struct watch *w, const char *line, uint64_t now)
 	if (strstr(line, "Error: ") &&
 	    (strncmp(line, "[init] ", 7) == 0 || strncmp(line, "[init ->", 8) != 0))
 		w->failed = true;
-	if (w->failed || strstr(line, "Error: ") || state.verbose)
+	if (w->failed || strstr(line, "Error: ") || state.args.verbose)
 		fprintf(stderr, "  | %s\n", line);
 }
 
@@ -325,7 +323,7 @@ stop_core(pid_t pid, int out, int *ret_status)
 		if (out >= 0 && poll(&pfd, 1, 1) > 0) {
 			ssize_t got = read(out, buf, sizeof(buf));
 
-			if (got > 0 && state.verbose)
+			if (got > 0 && state.args.verbose)
 				fwrite(buf, 1, (size_t)got, stderr);
 			if (got == 0)
 				out = -1; /* closed: wait on */
@@ -358,11 +356,11 @@ cairn(unsigned n, int first, int last, struct boot *ret)
 	if (r < 0)
 		goto out;
 	snprintf(rom_arg, sizeof(rom_arg), "config=%s", state.config_path);
-	argv[argc++] = (char *)state.core;
+	argv[argc++] = (char *)state.args.core;
 	argv[argc++] = "--rom";
 	argv[argc++] = rom_arg;
 	argv[argc++] = "--rom-dir";
-	argv[argc++] = (char *)state.bin_dir;
+	argv[argc++] = (char *)state.args.bin_dir;
 	/* core's defaults, 1 GiB and 10000 caps, hold 500 children */
 	if (caps > CORE_DEFAULT_CAPS) {
 		snprintf(caps_arg, sizeof(caps_arg), "%lu", caps);
@@ -389,7 +387,7 @@ cairn(unsigned n, int first, int last, struct boot *ret)
 	if (pid == 0) {
 		if (bench_pin(0, first, last) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
 			_exit(127);
-		execv(state.core, argv);
+		execv(state.args.core, argv);
 		_exit(127);
 	}
 	state.core_pid = pid;
@@ -552,55 +550,23 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"core", required_argument, NULL, 'c'},
-	    {"bin-dir", required_argument, NULL, 'b'},
-	    {"counts", required_argument, NULL, 'n'},
-	    {"reps", required_argument, NULL, 'r'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const char *counts = NULL;
+	const struct bench_opt opts[] = {
+	    {"counts", NULL, 0, &counts},
+	    {"reps", &state.reps, REPS_MAX, NULL},
+	    {NULL, NULL, 0, NULL},
 	};
 	int opt;
 
 	state.ncounts = sizeof(default_counts) / sizeof(default_counts[0]);
 	memcpy(state.counts, default_counts, sizeof(default_counts));
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			state.core = optarg;
-			break;
-		case 'b':
-			state.bin_dir = optarg;
-			break;
-		case 'n':
-			parse_counts(optarg);
-			break;
-		case 'r':
-			state.reps = bench_parse_count("bench_init_boot", "--reps", optarg);
-			if (state.reps > REPS_MAX) {
-				fprintf(stderr, "bench_init_boot: at most %d reps\n", REPS_MAX);
-				return BENCH_EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			state.verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return BENCH_EXIT_USAGE;
-		}
-	}
-	if (optind != argc || !state.core || !state.bin_dir) {
-		usage(stderr);
-		return BENCH_EXIT_USAGE;
-	}
-	snprintf(state.dummy, sizeof(state.dummy), "%s/dummy", state.bin_dir);
+	if ((opt = bench_parse_args("bench_init_boot", argc, argv, opts, usage, &state.args)) >= 0)
+		return opt;
+	if (counts)
+		parse_counts(counts);
+	snprintf(state.dummy, sizeof(state.dummy), "%s/dummy", state.args.bin_dir);
 	if (access(state.dummy, X_OK) < 0) {
-		fprintf(stderr, "bench_init_boot: no dummy binary in %s\n", state.bin_dir);
+		fprintf(stderr, "bench_init_boot: no dummy binary in %s\n", state.args.bin_dir);
 		return BENCH_EXIT_USAGE;
 	}
 	catch_abandon();

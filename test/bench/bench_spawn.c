@@ -10,7 +10,6 @@
  * every component pinned to CPU 0 and once allowed on CPUs 0-1.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -33,9 +32,9 @@ enum {
 
 /* The program's only mutable state. */
 static struct {
-	const char *core, *bin_dir, *helper;
+	struct bench_args args; /* --core, --bin-dir, --verbose */
+	const char *helper;
 	unsigned spawns, baseline_spawns;
-	bool verbose;
 	char helper_buf[PATH_MAX];
 	double samples[BASELINE_MAX];
 } state = {.spawns = SPAWNS_DEFAULT, .baseline_spawns = BASELINE_SPAWNS};
@@ -107,8 +106,8 @@ cairn(int first, int last, double *ret_us)
 	         "\t</start>\n"
 	         "</config>\n",
 	         state.spawns);
-	n = bench_run_core(state.core, state.bin_dir, config, first, last, "bench-spawn",
-	                   "bench-spawn: spawns=", line, 1, CORE_TIMEOUT_S, state.verbose,
+	n = bench_run_core(state.args.core, state.args.bin_dir, config, first, last, "bench-spawn",
+	                   "bench-spawn: spawns=", line, 1, CORE_TIMEOUT_S, state.args.verbose,
 	                   &exit_value);
 	if (n < 0) {
 		fprintf(stderr, "bench_spawn: running core failed: %s\n", strerror(-n));
@@ -121,7 +120,7 @@ cairn(int first, int last, double *ret_us)
 			n = 0;
 	if (n != 1) {
 		fprintf(stderr, "bench_spawn: no result from bench-spawn%s\n",
-		        state.verbose ? "" : " (--verbose shows core's log)");
+		        state.args.verbose ? "" : " (--verbose shows core's log)");
 		return -ENODATA;
 	}
 	printf("bench_spawn: Cairn, medians of %u spawns in us: PD session request to construct "
@@ -193,62 +192,18 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"core", required_argument, NULL, 'c'},
-	    {"bin-dir", required_argument, NULL, 'b'},
-	    {"helper", required_argument, NULL, 'x'},
-	    {"spawns", required_argument, NULL, 'n'},
-	    {"baseline-spawns", required_argument, NULL, 'B'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct bench_opt opts[] = {
+	    {"helper", NULL, 0, &state.helper},
+	    {"spawns", &state.spawns, SPAWNS_MAX, NULL},
+	    {"baseline-spawns", &state.baseline_spawns, BASELINE_MAX, NULL},
+	    {NULL, NULL, 0, NULL},
 	};
 	const struct bench_placement *placements;
 	unsigned count;
 	int opt, failed = 0;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			state.core = optarg;
-			break;
-		case 'b':
-			state.bin_dir = optarg;
-			break;
-		case 'x':
-			state.helper = optarg;
-			break;
-		case 'n':
-			state.spawns = bench_parse_count("bench_spawn", "--spawns", optarg);
-			if (state.spawns > SPAWNS_MAX) {
-				fprintf(stderr, "bench_spawn: at most %d spawns\n", SPAWNS_MAX);
-				return BENCH_EXIT_USAGE;
-			}
-			break;
-		case 'B':
-			state.baseline_spawns =
-			    bench_parse_count("bench_spawn", "--baseline-spawns", optarg);
-			if (state.baseline_spawns > BASELINE_MAX) {
-				fprintf(stderr, "bench_spawn: at most %d baseline spawns\n",
-				        BASELINE_MAX);
-				return BENCH_EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			state.verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return BENCH_EXIT_USAGE;
-		}
-	}
-	if (optind != argc || !state.core || !state.bin_dir) {
-		usage(stderr);
-		return BENCH_EXIT_USAGE;
-	}
+	if ((opt = bench_parse_args("bench_spawn", argc, argv, opts, usage, &state.args)) >= 0)
+		return opt;
 	if (!state.helper && default_helper() < 0) {
 		fprintf(stderr, "bench_spawn: cannot find bench_exit; give --helper\n");
 		return BENCH_EXIT_USAGE;
