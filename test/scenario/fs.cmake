@@ -60,6 +60,18 @@ cairn_scenario_test(fs_rom_update-genode CONFIG fs_rom_update-genode.config TIME
 add_test(NAME scenario_vfs_fs COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/vfs_fs.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(scenario_vfs_fs PROPERTIES LABELS scenario TIMEOUT 90)
 
+# Random File_system operations on vfs ram, checked against a model
+cairn_scenario_test(vfs-model CONFIG fs-model.config TIMEOUT 90
+  EXPECT "test-fs: model: 3000 operations .* as the model says"
+         "child \"test-fs\" exited with exit value 0"
+  FAIL "Error" "killed" ${fail_always})
+
+# ... and through a vfs that serves another vfs's ram with <fs/>
+cairn_scenario_test(vfs-model-remote CONFIG fs-model-remote.config TIMEOUT 90
+  EXPECT "test-fs: model: 3000 operations .* as the model says"
+         "child \"test-fs\" exited with exit value 0"
+  FAIL "Error" "killed" ${fail_always})
+
 # A binary ROM routed to fs_rom: core executes the sealed dataspace; a file
 # that is no ELF executable and one fs_rom does not have are refused naming
 # the start node; a child whose binary server never announces waits

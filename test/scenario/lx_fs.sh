@@ -5,6 +5,8 @@
 #                 fs_rom serves the host file "status" to rom_logger, and
 #                 each host-side rewrite (in place, then by rename) is
 #                 logged again (Genode's lx_fs_notify).
+#   model         random operations of test-fs (mode model) checked
+#                 against its model; the host directory holds nothing else.
 #   escape        hostile clients (test-fs mode escape, nopolicy): "..",
 #                 symlinks out (relative, absolute), NUL, overlong paths
 #                 all refused; the files outside are untouched; a
@@ -42,6 +44,16 @@ rom_to_file)
 	await "rom_logger.   second"
 	echo third >"$dir/fs/new" && mv "$dir/fs/new" "$dir/fs/status"
 	await "rom_logger.   third"
+	;;
+model)
+	cp "$cases/model.config" "$dir/config"
+	scenario_boot
+	await "test-fs: model: 3000 operations .* as the model says"
+	await 'child "test-fs" exited with exit value 0'
+	# nothing but the model's directories, files only in them
+	extra=$(cd "$dir/fs" && find . -mindepth 1 ! -path ./model ! -path './model/d[0-2]' \
+		! -path './model/d[0-2]/f[0-7]')
+	[ -z "$extra" ] || fail "unexpected host files: $extra"
 	;;
 escape)
 	cp "$cases/escape.config" "$dir/config"

@@ -303,6 +303,8 @@ open_host_node(const char *path, int kind, enum cn_fs_mode mode, bool create)
 		fd = host_open(path,
 		               (flags == O_PATH ? O_RDONLY : flags) | O_CREAT | O_EXCL | file_flags,
 		               0666);
+	else if (flags == O_PATH)
+		fd = host_open(path, O_PATH, 0); /* openat2 refuses O_PATH with other flags */
 	else
 		fd = host_open(path, flags | file_flags, 0);
 	if (fd < 0)

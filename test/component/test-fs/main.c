@@ -13,7 +13,8 @@
  *   escape, race, nopolicy, grant: lx_fs on a host directory (lx_fs.c).
  *   vfs_fs   a vfs that mounts another vfs's ram with <fs/> (the
  *            vfs_fs.sh scenario, which stops and removes the inner vfs
- *            between the steps <config step="N"/> announces).
+ *            between the steps <config step="N"/> announces);
+ *   model    random operations checked against a model (model.c).
  */
 #include <cairn/env.h>
 #include <cairn/fs.h>
@@ -756,6 +757,8 @@ cn_construct(struct cn_env *env)
 		test_hostile();
 	else if (strcmp(mode, "vfs_fs") == 0)
 		test_vfs_fs();
+	else if (strcmp(mode, "model") == 0)
+		test_model(config);
 	else if (!test_lx_fs(mode))
 		fail("unknown mode '%s'", mode);
 }

@@ -18,5 +18,8 @@ void check_content(struct cn_fs *fs, const char *path, const char *want);
 struct cn_fs *open_fs(const char *label, bool writeable);
 /* Run an lx_fs mode (it does not return); false if mode is none of them. */
 bool test_lx_fs(const char *mode);
+/* Random operations checked against a model (model.c; does not return). */
+struct cn_xml_node;
+void test_model(const struct cn_xml_node *config);
 
 #endif
