@@ -48,11 +48,13 @@ rom_to_file)
 model)
 	cp "$cases/model.config" "$dir/config"
 	scenario_boot
-	await "test-fs: model: 3000 operations .* as the model says"
-	await 'child "test-fs" exited with exit value 0'
-	# nothing but the model's directories, files only in them
-	extra=$(cd "$dir/fs" && find . -mindepth 1 ! -path ./model ! -path './model/d[0-2]' \
-		! -path './model/d[0-2]/f[0-7]')
+	await 'child "model-a" exited with exit value 0'
+	await 'child "model-b" exited with exit value 0'
+	[ "$(grep -c 'test-fs: model: 3000 operations .* as the model says' "$out")" = 2 ] ||
+		fail "a model client did not finish"
+	# nothing but the models' directories, files only in them
+	extra=$(cd "$dir/fs" && find . -mindepth 1 ! -path './[ab]' ! -path './[ab]/d[0-2]' \
+		! -path './[ab]/d[0-2]/f[0-7]')
 	[ -z "$extra" ] || fail "unexpected host files: $extra"
 	;;
 escape)

@@ -1,13 +1,13 @@
 /*
  * test-fs mode "model": random File_system operations checked against a
  * model of what the file system must hold. <config mode="model"
- * seed="N" ops="N" label="/"/> runs `ops` operations (writes at random
- * positions, reads, truncations, unlinks, moves onto new and existing
- * names, status, directory listings) on up to eight files in three
- * directories below /model of the session `label`, from a fixed seed, and
- * compares every answer with the model; at the end every file is read
- * back whole. verbose="yes" logs each operation. The same test runs against the vfs's ram file system and
- * against lx_fs on a host directory.
+ * seed="N" ops="N" label="/" dir="/model"/> runs `ops` operations (writes
+ * at random positions, reads, truncations, unlinks, moves onto new and
+ * existing names, status, directory listings) on up to eight files in
+ * three directories below `dir` of the session `label`, from a fixed seed,
+ * and compares every answer with the model; at the end every file is read
+ * back whole. verbose="yes" logs each operation. The same test runs against the vfs's ram file
+ * system and against lx_fs on a host directory.
  */
 #include <cairn/env.h>
 #include <cairn/fs.h>
@@ -36,6 +36,7 @@ struct model_file {
 
 static struct {
 	struct cn_fs *fs;
+	char base[64]; /* the model's directory, "/model" by default */
 	uint64_t rng;
 	struct model_file files[DIRS][NAMES];
 	unsigned char io[IO_MAX];
@@ -56,7 +57,7 @@ rnd(unsigned n)
 static void
 dir_path(unsigned d, char *buf, size_t size)
 {
-	snprintf(buf, size, "/model/d%u", d);
+	snprintf(buf, size, "%s/d%u", m.base, d);
 }
 
 static void
@@ -279,8 +280,8 @@ make_dirs(void)
 	uint32_t h;
 	int r;
 
-	if ((r = cn_fs_dir(m.fs, "/model", true, &h)) < 0)
-		fail("model: cannot make /model: %s", cn_strerror(r));
+	if ((r = cn_fs_dir(m.fs, m.base, true, &h)) < 0)
+		fail("model: cannot make %s: %s", m.base, cn_strerror(r));
 	cn_fs_close_handle(m.fs, h);
 	for (unsigned d = 0; d < DIRS; d++) {
 		dir_path(d, path, sizeof(path));
@@ -303,6 +304,10 @@ test_model(const struct cn_xml_node *config)
 	cn_xml_attr_u64(config, "ops", &ops);
 	cn_xml_attr_str(config, "label", label, sizeof(label));
 	cn_xml_attr_bool(config, "verbose", &verbose);
+	snprintf(m.base, sizeof(m.base), "/model");
+	cn_xml_attr_str(config, "dir", m.base, sizeof(m.base));
+	if (m.base[0] != '/' || strchr(m.base + 1, '/'))
+		fail("model: dir=\"%s\" is no directory below /", m.base);
 	m.rng = seed * 0x9E3779B97F4A7C15ull + 1;
 	for (unsigned d = 0; d < DIRS; d++)
 		for (unsigned f = 0; f < NAMES; f++)
@@ -314,8 +319,8 @@ test_model(const struct cn_xml_node *config)
 		unsigned d = rnd(DIRS), f = rnd(NAMES), op = rnd(8);
 
 		if (verbose)
-			cn_log(test_fs_env(), "model: %llu: %s d%u/f%u", (unsigned long long)i, names[op],
-			       d, f);
+			cn_log(test_fs_env(), "model: %llu: %s d%u/f%u", (unsigned long long)i,
+			       names[op], d, f);
 
 		switch (op) {
 		case 0:
@@ -348,14 +353,14 @@ test_model(const struct cn_xml_node *config)
 		op_list(d);
 		for (unsigned f = 0; f < NAMES; f++) {
 			struct model_file *mf = &m.files[d][f];
-			char path[48];
+			char path[CN_FS_PATH_MAX];
 			char *buf;
 			size_t len;
 			int r;
 
 			if (!mf->exists)
 				continue;
-			snprintf(path, sizeof(path), "/model/d%u/f%u", d, f);
+			snprintf(path, sizeof(path), "%s/d%u/f%u", m.base, d, f);
 			if ((r = cn_fs_read_all(m.fs, path, FILE_MAX, &buf, &len)) < 0)
 				fail("model: reading %s whole: %s", path, cn_strerror(r));
 			if (len != mf->size || memcmp(buf, mf->data, len) != 0)
