@@ -75,3 +75,10 @@ cairn_scenario_test(terminal_log-full CONFIG terminal_log-full.config TIMEOUT 20
   EXPECT "terminal_log. .*Warning: terminal does not take the output: full, dropping log lines"
          "child \"test-log\" exited with exit value 0"
   FAIL "Error" "exited with exit value [1-9-]" ${fail_always})
+
+# two components stream 4 MiB each way through a 4 KiB crosslink at once:
+# every byte arrives, in order (EXPECT twice: either may finish first)
+cairn_scenario_test(terminal_crosslink-stream CONFIG terminal_crosslink-stream.config TIMEOUT 60
+  EXPECT "stream: 4194304 bytes each way, in order"
+         "stream: 4194304 bytes each way, in order"
+  FAIL "Error" "exited with exit value [1-9-]" "killed" ${fail_always})

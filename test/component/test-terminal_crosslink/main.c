@@ -11,7 +11,13 @@
  *              malformed requests are refused, too small a donation is
  *              denied, a freed end can be taken again;
  *   client, server  one end each, for two components that run Genode's
- *              client and server threads as processes of their own.
+ *              client and server threads as processes of their own;
+ *   stream     one end, in both directions at once with another
+ *              component in mode stream at the other end: `bytes` bytes
+ *              of a pseudo-random stream from `seed` out, the peer's
+ *              stream from `peer_seed` in, in pieces of random size;
+ *              every byte must arrive, in order ("stream: N bytes each
+ *              way, in order").
  */
 #include <cairn/env.h>
 #include <cairn/log.h>
@@ -258,6 +264,92 @@ read_all(struct end *end, char *buf, size_t len)
 	}
 }
 
+/* --- stream --------------------------------------------------------------- */
+
+struct stream {
+	uint64_t rng;
+	unsigned char bytes[8];
+	unsigned left; /* of bytes */
+};
+
+static unsigned char
+stream_next(struct stream *s)
+{
+	if (!s->left) {
+		uint64_t v;
+
+		s->rng ^= s->rng >> 12;
+		s->rng ^= s->rng << 25;
+		s->rng ^= s->rng >> 27;
+		v = s->rng * 0x2545F4914F6CDD1Dull;
+		memcpy(s->bytes, &v, sizeof(v));
+		s->left = sizeof(v);
+	}
+	return s->bytes[--s->left];
+}
+
+static void
+stream(const struct cn_xml_node *config)
+{
+	enum { PIECE_MAX = 6000 };
+	static unsigned char out[PIECE_MAX], in[READ_BUFFER_SIZE];
+	uint64_t seed = 1, peer_seed = 2, bytes = 1 << 20, sent = 0, received = 0;
+	struct stream mine, peer, sizes;
+	size_t pending = 0, piece = 0; /* out[piece..pending) not yet taken */
+	unsigned idle = 0;
+
+	cn_xml_attr_u64(config, "seed", &seed);
+	cn_xml_attr_u64(config, "peer_seed", &peer_seed);
+	cn_xml_attr_u64(config, "bytes", &bytes);
+	mine = (struct stream){.rng = seed * 0x9E3779B97F4A7C15ull + 1};
+	peer = (struct stream){.rng = peer_seed * 0x9E3779B97F4A7C15ull + 1};
+	sizes = (struct stream){.rng = seed + 17};
+	open_end(&state.client);
+	while (sent < bytes || received < bytes) {
+		bool progress = false;
+		size_t n;
+
+		if (piece == pending && sent < bytes) {
+			/* the next piece: 1 .. PIECE_MAX bytes */
+			size_t len = 1 + ((size_t)stream_next(&sizes) << 8 | stream_next(&sizes)) %
+			                     PIECE_MAX;
+
+			if (len > bytes - sent)
+				len = (size_t)(bytes - sent);
+			for (size_t i = 0; i < len; i++)
+				out[i] = stream_next(&mine);
+			piece = 0;
+			pending = len;
+		}
+		if (piece < pending) {
+			n = write_some(&state.client, out + piece, pending - piece);
+			piece += n;
+			sent += n;
+			progress |= n > 0;
+		}
+		n = read_some(&state.client, in, sizeof(in));
+		for (size_t i = 0; i < n; i++, received++)
+			if (in[i] != stream_next(&peer))
+				fail("stream: byte %llu differs", (unsigned long long)received);
+		if (received > bytes)
+			fail("stream: more than %llu bytes arrived", (unsigned long long)bytes);
+		progress |= n > 0;
+		if (progress) {
+			idle = 0;
+			continue;
+		}
+		/* nothing to read, and the peer's buffer is full: wait a
+		 * moment for our read-avail signal (the peer may also just
+		 * make room, which signals nothing) */
+		if (++idle > RETRY_MAX)
+			fail("stream: stuck after %llu bytes out, %llu in",
+			     (unsigned long long)sent, (unsigned long long)received);
+		if (cn_ep_dispatch(state.env->ep, 1) < 0)
+			fail("dispatch failed");
+	}
+	cn_log(state.env, "stream: %llu bytes each way, in order", (unsigned long long)bytes);
+}
+
 /* Genode's Client::entry, in a component of its own. */
 static void
 client_end(void)
@@ -407,6 +499,8 @@ cn_construct(struct cn_env *env)
 		client_end();
 	else if (strcmp(mode, "server") == 0)
 		server_end();
+	else if (strcmp(mode, "stream") == 0)
+		stream(config);
 	else
 		fail("config: unknown mode \"%s\"", mode);
 	cn_log(env, "test-terminal_crosslink: %s: done", mode);
