@@ -1,11 +1,14 @@
 /*
- * Packet stream: round trips, full queues, the source's allocator, a
+ * Packet stream: round trips, full queues, the source's allocator (also
+ * against a model, with random sizes), a
  * source and a sink in two processes, and a hostile peer writing garbage
  * into the shared memory.
  */
 #include <cairn/packet_stream.h>
 
 #include <sched.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -108,6 +111,73 @@ CN_TEST(test_ps_allocator)
 	cn_ps_free(&src, &a);
 	CN_ASSERT_EQ(cn_ps_alloc(&src, 1, &c), 0);
 	CN_ASSERT_EQ(c.offset, a.offset);
+	cn_ps_release(&src);
+	munmap(mem, size);
+}
+
+/* Random allocations and frees against a model of the blocks: every
+ * packet lies in the payload area, no two live ones overlap, and the
+ * allocator finds exactly the first fit the model finds (-ENOSPC only
+ * when there is none). Sizes up to the whole area, a fixed seed. */
+CN_TEST(test_ps_allocator_model)
+{
+	enum { LIVE_MAX = 64, ROUNDS = 20000 };
+	size_t size = cn_ps_dataspace_size(QUEUE, 1 << 20);
+	void *mem = shared_mem(size);
+	struct cn_packet live[LIVE_MAX];
+	unsigned nlive = 0, fits = 0, nospace = 0;
+	uint64_t rng = 0x1234567;
+	struct cn_ps src;
+	uint8_t *model;
+
+	CN_ASSERT_EQ(cn_ps_source_init(&src, mem, size, QUEUE), 0);
+	model = calloc(src.blocks, 1);
+	CN_ASSERT(model);
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		uint64_t want, need, first = UINT64_MAX;
+		struct cn_packet p;
+		int r;
+
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		if (nlive && (nlive == LIVE_MAX || rng % 3 == 0)) {
+			unsigned i = (unsigned)(rng >> 20) % nlive;
+
+			cn_ps_free(&src, &live[i]);
+			memset(model + live[i].offset / src.granule, 0,
+			       (live[i].size + src.granule - 1) / src.granule);
+			live[i] = live[--nlive];
+			continue;
+		}
+		/* mostly small, now and then up to the whole area */
+		want = 1 + (rng >> 24) % (rng % 8 ? src.payload_size / 16 : src.payload_size);
+		need = (want + src.granule - 1) / src.granule;
+		for (uint64_t b = 0, run = 0; b < src.blocks && first == UINT64_MAX; b++) {
+			run = model[b] ? 0 : run + 1;
+			if (run == need)
+				first = b + 1 - need;
+		}
+		r = cn_ps_alloc(&src, want, &p);
+		if (first == UINT64_MAX) {
+			CN_ASSERT_EQ(r, -ENOSPC);
+			nospace++;
+			continue;
+		}
+		CN_ASSERT_EQ(r, 0);
+		CN_ASSERT_EQ(p.offset, first * src.granule);
+		CN_ASSERT_EQ(p.size, want);
+		CN_ASSERT(cn_ps_payload(&src, &p) != NULL);
+		for (unsigned i = 0; i < nlive; i++)
+			CN_ASSERT(p.offset + p.size <= live[i].offset ||
+			          live[i].offset + live[i].size <= p.offset);
+		memset(model + first, 1, need);
+		live[nlive++] = p;
+		fits++;
+	}
+	/* both outcomes happened often */
+	CN_ASSERT(fits > ROUNDS / 4 && nospace > 100);
+	free(model);
 	cn_ps_release(&src);
 	munmap(mem, size);
 }
