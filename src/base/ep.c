@@ -53,7 +53,7 @@ struct cn_watch {
 	cn_watch_handler fn;
 	void *data;
 	bool running;
-	bool muted; /* taken out of the epoll set while fn runs (level-triggered) */
+	bool muted; /* out of the epoll set while fn runs (level-triggered) */
 };
 
 struct cn_ep {
@@ -416,9 +416,9 @@ handle_watch(struct cn_watch *w, uint32_t events)
 	struct epoll_event ev = {.events = w->events, .data.ptr = w};
 
 	if (w->running) {
-		/* level-triggered: it would be reported again at once */
-		if (!w->muted && epoll_ctl(w->src.ep->epfd, EPOLL_CTL_MOD, w->fd,
-		                           &(struct epoll_event){.events = 0, .data.ptr = w}) == 0)
+		/* level-triggered: it would be reported again at once (and a
+		 * hang-up even with no events asked for, so out of the set) */
+		if (!w->muted && epoll_ctl(w->src.ep->epfd, EPOLL_CTL_DEL, w->fd, NULL) == 0)
 			w->muted = true;
 		return;
 	}
@@ -427,7 +427,7 @@ handle_watch(struct cn_watch *w, uint32_t events)
 	w->running = false;
 	if (w->muted && !w->src.dead) {
 		/* what came meanwhile is reported by the next epoll_wait */
-		epoll_ctl(w->src.ep->epfd, EPOLL_CTL_MOD, w->fd, &ev);
+		epoll_ctl(w->src.ep->epfd, EPOLL_CTL_ADD, w->fd, &ev);
 	}
 	w->muted = false;
 }

@@ -1570,4 +1570,37 @@ CN_TEST(test_ep_watch_not_reentered)
 	cn_ep_destroy(n.ep);
 }
 
+/* A hang-up is reported even for no events: a running watch must be out
+ * of the epoll set, not only asked for nothing. */
+static void
+hangup_watch(void *data, uint32_t events)
+{
+	struct nesting *n = data;
+
+	(void)events;
+	if (++n->calls == 1) {
+		CN_ASSERT_EQ(cn_ep_dispatch(n->ep, 0), 1); /* reported: now muted */
+		CN_ASSERT_EQ(cn_ep_dispatch(n->ep, 0), 0);
+	}
+}
+
+CN_TEST(test_ep_watch_hangup_not_reentered)
+{
+	struct nesting n = {0};
+	struct cn_watch *w;
+	int p[2];
+
+	CN_ASSERT_EQ(cn_ep_create(&n.ep), 0);
+	CN_ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	close(p[1]); /* the read end hangs up */
+	CN_ASSERT_EQ(cn_ep_watch(n.ep, p[0], EPOLLIN, hangup_watch, &n, &w), 0);
+	CN_ASSERT_EQ(cn_ep_dispatch(n.ep, 1000), 1);
+	CN_ASSERT_EQ(n.calls, 1);
+	CN_ASSERT_EQ(cn_ep_dispatch(n.ep, 1000), 1); /* watched again */
+	CN_ASSERT_EQ(n.calls, 2);
+	cn_watch_destroy(w);
+	close(p[0]);
+	cn_ep_destroy(n.ep);
+}
+
 CN_TEST_MAIN()
