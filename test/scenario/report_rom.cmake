@@ -46,3 +46,11 @@ cairn_scenario_test(report_rom-oversized CONFIG report_rom-oversized.config
          "child \"test-report\" exited with exit value 0"
   FAIL "test-report. .*Error" "exited with exit value [1-9-]" "no route to service"
        "killed" ${fail_always})
+
+# under load: 3000 reports back to back, two readers following the ROM;
+# every version whole, none older than the one before, each signalled,
+# both reach the last (EXPECT twice: either reader may finish first)
+cairn_scenario_test(report_rom-stream CONFIG report_rom-stream.config TIMEOUT 60
+  EXPECT "reader: .* the last is 3000, in order"
+         "reader: .* the last is 3000, in order"
+  FAIL "Error" "exited with exit value [1-9-]" "killed" ${fail_always})

@@ -3,7 +3,14 @@
  * through report_rom. <config mode="..."/> picks the test:
  *   roundtrip  (default) every new report reaches the ROM, with a signal;
  *   no-policy  a ROM request without a policy is denied;
- *   oversized  a report longer than its buffer is refused.
+ *   oversized  a report longer than its buffer is refused;
+ *   writer     `count` reports <state seq="N">...</state> (N = 1..count)
+ *              back to back, of pseudo-random size up to the buffer, the
+ *              padding derived from N;
+ *   reader     follows the ROM "state" (a writer's report) until it sees
+ *              seq="count": every version it reads must be whole (its
+ *              padding matches its N) and no older than the one before;
+ *              a new version must come with a signal (no lost wake-up).
  * The ROM "brightness" must be routed to report_rom, whose policy maps it
  * to the report "test-report -> brightness".
  */
@@ -347,6 +354,104 @@ oversized(void)
 	cn_sig_destroy(state.rom_sig);
 }
 
+/* --- writer and reader: many reports, checked -------------------------- */
+
+/* The padding of report n: the same for writer and reader. */
+static char
+pad_char(uint64_t n, size_t i)
+{
+	return (char)('a' + (n * 31 + i * 7) % 26);
+}
+
+static size_t
+pad_len(uint64_t n)
+{
+	uint64_t x = n * 0x9E3779B97F4A7C15ull;
+
+	return (size_t)(x >> 40) % (BUFFER_SIZE - 64);
+}
+
+static void
+writer(const struct cn_xml_node *config)
+{
+	uint64_t count = 1000;
+
+	cn_xml_attr_u64(config, "count", &count);
+	state.report = open_report();
+	for (uint64_t n = 1; n <= count; n++) {
+		char *buf = cn_report_buffer(state.report);
+		size_t len = pad_len(n), at;
+		int r;
+
+		at = (size_t)snprintf(buf, BUFFER_SIZE, "<state seq=\"%llu\">",
+		                      (unsigned long long)n);
+		for (size_t i = 0; i < len; i++)
+			buf[at + i] = pad_char(n, i);
+		at += len;
+		at += (size_t)snprintf(buf + at, BUFFER_SIZE - at, "</state>");
+		if ((r = cn_report_submit(state.report, buf, at)) < 0)
+			fail("report %llu: %s", (unsigned long long)n, cn_strerror(r));
+	}
+	cn_log(state.env, "writer: %llu reports", (unsigned long long)count);
+	cn_report_close(state.report);
+}
+
+/* The seq of the ROM's current version after checking it whole; 0 if the
+ * ROM is empty (no report yet). */
+static uint64_t
+check_version(void)
+{
+	const char *data = cn_rom_data(state.rom);
+	size_t size = cn_rom_size(state.rom), len, at;
+	unsigned long long n;
+	int prefix = 0;
+
+	char head[64];
+
+	if (!cn_rom_valid(state.rom) || !size)
+		return 0;
+	/* the ROM's bytes need not end in a NUL */
+	memcpy(head, data, size < sizeof(head) - 1 ? size : sizeof(head) - 1);
+	head[size < sizeof(head) - 1 ? size : sizeof(head) - 1] = 0;
+	if (sscanf(head, "<state seq=\"%llu\">%n", &n, &prefix) != 1 || !prefix)
+		fail("reader: not a report of the writer: %s", head);
+	len = pad_len(n);
+	for (at = 0; at < len; at++)
+		if ((size_t)prefix + at >= size || data[prefix + at] != pad_char(n, at))
+			fail("reader: report %llu damaged at byte %zu", n, (size_t)prefix + at);
+	if ((size_t)prefix + len + 8 > size || strncmp(data + prefix + len, "</state>", 8) != 0)
+		fail("reader: report %llu cut short", n);
+	return n;
+}
+
+static void
+reader(const struct cn_xml_node *config)
+{
+	uint64_t count = 1000, last = 0, versions = 0;
+
+	cn_xml_attr_u64(config, "count", &count);
+	open_rom("state");
+	for (;;) {
+		uint64_t seen = cn_sig_delivered(state.rom_sig), n;
+		int r = cn_rom_update(state.rom);
+
+		if (r < 0)
+			fail("reader: update: %s", cn_strerror(r));
+		n = check_version();
+		if (n < last)
+			fail("reader: report %llu after %llu", (unsigned long long)n,
+			     (unsigned long long)last);
+		versions += n != last;
+		last = n;
+		if (last == count)
+			break;
+		if (!rom_signalled_since(seen, SIGNAL_WAIT_MS))
+			fail("reader: no signal after report %llu", (unsigned long long)last);
+	}
+	cn_log(state.env, "reader: %llu versions seen, the last is %llu, in order",
+	       (unsigned long long)versions, (unsigned long long)last);
+}
+
 void
 cn_construct(struct cn_env *env)
 {
@@ -365,6 +470,10 @@ cn_construct(struct cn_env *env)
 		no_policy();
 	} else if (strcmp(mode, "oversized") == 0) {
 		oversized();
+	} else if (strcmp(mode, "writer") == 0) {
+		writer(config);
+	} else if (strcmp(mode, "reader") == 0) {
+		reader(config);
 	} else {
 		cn_error(env, "test-report: config: unknown mode \"%s\"", mode);
 		cn_exit(env, 2);
