@@ -97,9 +97,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int sigh = -1;
 
 		cn_msg_init(&out, 0);
-		rpc = (struct cn_rpc){.opcode = msg.hdr.code, .in = &msg, .out = &out, .reply_fd = -1};
+		rpc = (struct cn_rpc){
+		    .opcode = msg.hdr.code, .in = &msg, .out = &out, .reply_fd = -1};
 		if (cn_parent_session_decode(&rpc, &req) == 0 &&
-		    (strlen(req.service) >= sizeof(req.service) || strlen(req.label) >= sizeof(req.label)))
+		    (strlen(req.service) >= sizeof(req.service) ||
+		     strlen(req.label) >= sizeof(req.label)))
 			abort();
 		rewind_msg(&msg);
 		(void)cn_parent_id_decode(&rpc, &id);
