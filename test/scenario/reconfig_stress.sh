@@ -3,8 +3,10 @@
 # each a random set of dummy children (LOG servers and their clients,
 # routes between them, to an alias or to nobody, some cyclic or ambiguous,
 # version bumps, quota changes, sessions opened, upgraded and closed, RAM
-# consumed up to resource requests, heartbeats with restarts, exits) and a
-# state report now and then. The configs come from a fixed seed; their
+# consumed up to resource requests, heartbeats with restarts, exits), a
+# state report now and then, and init as a server: two outer clients
+# (restarted now and then) open LOG sessions that the nested init forwards
+# to its children by a policy that changes (or to nobody). The configs come from a fixed seed; their
 # timing against the children does not. Nothing may break: no sanitizer
 # report, no violated quota invariant, no malformed request, no child
 # killed, core ends on SIGTERM and gets all quota back. (This is how a
@@ -41,13 +43,21 @@ config() {
 	echo '<default caps="100" ram="1M"/>'
 	echo '<start name="timer"> <provides> <service name="Timer"/> </provides> </start>'
 	echo '<start name="report_rom"> <provides> <service name="Report"/> <service name="ROM"/> </provides> <config/> </start>'
-	echo '<start name="init" caps="2000" ram="64M"> <route> <any-service> <parent/> <any-child/> </any-service> </route>'
+	echo '<start name="init" caps="2000" ram="64M"> <provides> <service name="LOG"/> </provides> <route> <any-service> <parent/> <any-child/> </any-service> </route>'
 	echo '<config>'
 	echo '<parent-provides> <service name="PD"/> <service name="ROM"/> <service name="LOG"/> <service name="Timer"/> <service name="Report"/> </parent-provides>'
 	echo '<default-route> <any-service> <parent/> <any-child/> </any-service> </default-route>'
 	echo '<default caps="100" ram="1M"/>'
 	((RANDOM % 3)) || echo "<heartbeat rate_ms=\"$(pick 20 50)\"/>"
 	((${#servers[@]} && RANDOM % 3 == 0)) && echo "<alias name=\"logger\" child=\"$(pick "${servers[@]}")\"/>"
+	# init as a server: LOG sessions of the outer clients go to one of
+	# its children, by policy, or nowhere (no such child, no <service>)
+	if ((RANDOM % 4)); then
+		s='<service name="LOG">'
+		((RANDOM % 2)) && s+="<policy label_prefix=\"client-1\"> <child name=\"$(pick "${servers[@]}" nobody)\"/> </policy>"
+		((RANDOM % 3)) && s+="<default-policy> <child name=\"$(pick "${servers[@]}" nobody)\"/> </default-policy>"
+		echo "$s</service>"
+	fi
 	((RANDOM % 3)) && echo "<report init_ram=\"yes\" child_ram=\"yes\" ids=\"yes\" requested=\"yes\" provided=\"yes\" delay_ms=\"$(pick 0 10 100)\" buffer=\"$(pick 4K 16K 64K)\"/>"
 	for n in "${present[@]}"; do
 		s="<start name=\"$n\" ram=\"$(pick 1M 2M 512K)\""
@@ -76,6 +86,17 @@ config() {
 		echo "$s</start>"
 	done
 	echo '</config> </start>'
+	# clients of init as a server: sessions labelled 0..3 go to it
+	for n in client-1 client-2; do
+		s="<start name=\"$n\" version=\"$((RANDOM % 4))\"> <binary name=\"dummy\"/>"
+		s+="<config> <create_log_connections count=\"$((RANDOM % 5))\" ram_upgrade=\"$(pick 0 4K)\"/>"
+		((RANDOM % 2)) && s+='<destroy_log_connections/>'
+		s+='<sleep_forever/> </config> <route>'
+		for i in 0 1 2 3; do
+			s+="<service name=\"LOG\" label=\"$i\"> <child name=\"init\"/> </service>"
+		done
+		echo "$s <any-service> <parent/> <any-child/> </any-service> </route> </start>"
+	done
 	echo '</config>'
 }
 
