@@ -56,7 +56,8 @@ send_raw(int cap, const void *data, size_t len, int fd, unsigned nfds)
 }
 
 /* <config target="init"/>: misbehave towards init instead: garbage on the
- * parent capability, a flood of session requests, impossible quotas. */
+ * parent capability, its binary's ROM session, a flood of session
+ * requests, impossible quotas. */
 static void
 hostile_to_init(struct cn_env *env)
 {
@@ -84,6 +85,23 @@ hostile_to_init(struct cn_env *env)
 	cn_msg_put_str(&msg, "label=\"x\" ram_quota=");
 	check(env, "malformed session arguments", cn_call(env->parent, &msg), CN_ERR_INVALID_ARG);
 	cn_msg_reset(&msg);
+
+	/* the binary's ROM session is the parent's, not ours: not to be had
+	 * (not even when a child server serves it), not to be closed */
+	cn_msg_init(&msg, CN_PARENT_SESSION_CAP);
+	cn_msg_put_u32(&msg, CN_ENV_BINARY);
+	check(env, "the binary's session", cn_call(env->parent, &msg), CN_ERR_NOT_FOUND);
+	cn_msg_reset(&msg);
+	cn_msg_init(&msg, CN_PARENT_CLOSE);
+	cn_msg_put_u32(&msg, CN_ENV_BINARY);
+	r = cn_call(env->parent, &msg);
+	cn_msg_reset(&msg);
+	if (r < 0) {
+		cn_log(env, "closing the binary's session: refused (%d)", r);
+	} else {
+		cn_error(env, "closing the binary's session: got %d, expected a refusal", r);
+		failures++;
+	}
 
 	/* a flood of sessions: init bounds what one child may hold */
 	for (unsigned i = 0; i < 400; i++) {
