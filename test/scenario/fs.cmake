@@ -67,10 +67,17 @@ cairn_scenario_test(vfs-model CONFIG fs-model.config TIMEOUT 90
          "test-fs: model: 3000 operations .* as the model says"
          "test-fs: model: 3000 operations .* as the model says"
   FAIL "Error" "killed" "exited with exit value [1-9-]" ${fail_always})
+# (model-a also watches files with a second session: every write of a
+# watched file must be notified; a run of its own, as EXPECT goes in order)
+cairn_scenario_test(vfs-model-watch CONFIG fs-model.config TIMEOUT 90
+  EXPECT "model-a. test-fs: model: 3000 operations .* as the model says"
+         "model-a. test-fs: model: [1-9][0-9]* writes of watched files, each notified"
+  FAIL "Error" "killed" "exited with exit value [1-9-]" ${fail_always})
 
 # ... and through a vfs that serves another vfs's ram with <fs/>
 cairn_scenario_test(vfs-model-remote CONFIG fs-model-remote.config TIMEOUT 90
   EXPECT "test-fs: model: 3000 operations .* as the model says"
+         "test-fs: model: [1-9][0-9]* writes of watched files, each notified"
          "child \"test-fs\" exited with exit value 0"
   FAIL "Error" "killed" ${fail_always})
 

@@ -6,7 +6,8 @@
 #                 each host-side rewrite (in place, then by rename) is
 #                 logged again (Genode's lx_fs_notify).
 #   model         random operations of test-fs (mode model) checked
-#                 against its model; the host directory holds nothing else.
+#                 against its model, writes of watched files notified
+#                 (inotify); the host directory holds nothing else.
 #   escape        hostile clients (test-fs mode escape, nopolicy): "..",
 #                 symlinks out (relative, absolute), NUL, overlong paths
 #                 all refused; the files outside are untouched; a
@@ -52,6 +53,8 @@ model)
 	await 'child "model-b" exited with exit value 0'
 	[ "$(grep -c 'test-fs: model: 3000 operations .* as the model says' "$out")" = 2 ] ||
 		fail "a model client did not finish"
+	grep -qE 'model-a. test-fs: model: [1-9][0-9]* writes of watched files, each notified' "$out" ||
+		fail "the watches of model-a"
 	# nothing but the models' directories, files only in them
 	extra=$(cd "$dir/fs" && find . -mindepth 1 ! -path './[ab]' ! -path './[ab]/d[0-2]' \
 		! -path './[ab]/d[0-2]/f[0-7]')

@@ -6,8 +6,11 @@
  * existing names, status, directory listings) on up to eight files in
  * three directories below `dir` of the session `label`, from a fixed seed,
  * and compares every answer with the model; at the end every file is read
- * back whole. verbose="yes" logs each operation. The same test runs against the vfs's ram file
- * system and against lx_fs on a host directory.
+ * back whole. verbose="yes" logs each operation. watch="yes" adds a second
+ * session that watches some of the files: every write of a watched file
+ * (its handle closed) must reach that watch as CONTENT_CHANGED. The same
+ * test runs against the vfs's ram file system and against lx_fs on a
+ * host directory.
  */
 #include <cairn/env.h>
 #include <cairn/fs.h>
@@ -32,10 +35,16 @@ struct model_file {
 	bool exists;
 	size_t size;
 	unsigned char *data; /* FILE_MAX bytes */
+	/* watch="yes": a watch of the file in the watcher's session */
+	bool watched;
+	uint32_t watch;
+	unsigned notified; /* CONTENT_CHANGED seen for it */
 };
 
 static struct {
 	struct cn_fs *fs;
+	struct cn_fs *watcher; /* watch="yes": a second session that watches */
+	unsigned long watched_writes;
 	char base[64]; /* the model's directory, "/model" by default */
 	uint64_t rng;
 	struct model_file files[DIRS][NAMES];
@@ -103,6 +112,65 @@ close_both(uint32_t dir, uint32_t file)
 	cn_fs_close_handle(m.fs, dir);
 }
 
+/* --- watches (watch="yes") --------------------------------------------- */
+
+static void
+notified(void *data, uint32_t watch)
+{
+	(void)data;
+	for (unsigned d = 0; d < DIRS; d++)
+		for (unsigned f = 0; f < NAMES; f++)
+			if (m.files[d][f].watched && m.files[d][f].watch == watch)
+				m.files[d][f].notified++;
+}
+
+static void
+unwatch(unsigned d, unsigned f)
+{
+	struct model_file *mf = &m.files[d][f];
+
+	if (!mf->watched)
+		return;
+	cn_fs_close_handle(m.watcher, mf->watch);
+	mf->watched = false;
+}
+
+/* After a write of a watched file: its watch must fire (5 s at most). */
+static void
+expect_notified(unsigned d, unsigned f, unsigned before)
+{
+	uint64_t deadline = now_ms() + 5000;
+
+	while (m.files[d][f].notified == before) {
+		uint64_t now = now_ms();
+
+		if (now >= deadline)
+			fail("model: no CONTENT_CHANGED for d%u/f%u after a write", d, f);
+		cn_ep_dispatch(test_fs_env()->ep, (int)(deadline - now));
+	}
+	m.watched_writes++;
+}
+
+/* Now and then watch a file that exists (or stop watching it). */
+static void
+maybe_watch(unsigned d, unsigned f)
+{
+	struct model_file *mf = &m.files[d][f];
+	char path[CN_FS_PATH_MAX];
+	int r;
+
+	if (!m.watcher || !mf->exists || rnd(2))
+		return;
+	if (mf->watched) {
+		unwatch(d, f);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/d%u/f%u", m.base, d, f);
+	if ((r = cn_fs_watch(m.watcher, path, &mf->watch)) < 0)
+		fail("model: watch %s: %s", path, cn_strerror(r));
+	mf->watched = true;
+}
+
 static void
 op_write(unsigned d, unsigned f)
 {
@@ -127,6 +195,9 @@ op_write(unsigned d, unsigned f)
 	if (pos + len > mf->size)
 		mf->size = pos + len;
 	close_both(dir, h);
+	if (mf->watched)
+		expect_notified(d, f, mf->notified);
+	maybe_watch(d, f);
 }
 
 static void
@@ -183,6 +254,7 @@ op_unlink(unsigned d, unsigned f)
 	int r;
 
 	file_name(f, name, sizeof(name));
+	unwatch(d, f); /* what a watch of a removed file does is not modelled */
 	r = cn_fs_unlink(m.fs, dir, name);
 	if (m.files[d][f].exists && r < 0)
 		fail("model: unlink d%u/%s: %s", d, name, cn_strerror(r));
@@ -206,6 +278,8 @@ op_move(unsigned d, unsigned f)
 
 	if (!from->exists || (d == d2 && f == f2))
 		return;
+	unwatch(d, f);
+	unwatch(d2, f2);
 	file_name(f, name, sizeof(name));
 	file_name(f2, name2, sizeof(name2));
 	dir = open_dir(d);
@@ -298,12 +372,13 @@ test_model(const struct cn_xml_node *config)
 	                                    "move",  "stat", "list",     "read"};
 	uint64_t seed = 1, ops = OPS_DEFAULT;
 	char label[64] = "/";
-	bool verbose = false;
+	bool verbose = false, watch = false;
 
 	cn_xml_attr_u64(config, "seed", &seed);
 	cn_xml_attr_u64(config, "ops", &ops);
 	cn_xml_attr_str(config, "label", label, sizeof(label));
 	cn_xml_attr_bool(config, "verbose", &verbose);
+	cn_xml_attr_bool(config, "watch", &watch);
 	snprintf(m.base, sizeof(m.base), "/model");
 	cn_xml_attr_str(config, "dir", m.base, sizeof(m.base));
 	if (m.base[0] != '/' || strchr(m.base + 1, '/'))
@@ -314,6 +389,10 @@ test_model(const struct cn_xml_node *config)
 			if (!(m.files[d][f].data = malloc(FILE_MAX)))
 				fail("model: out of memory");
 	m.fs = open_fs(label, true);
+	if (watch) {
+		m.watcher = open_fs(label, false);
+		cn_fs_set_notify(m.watcher, notified, NULL);
+	}
 	make_dirs();
 	for (uint64_t i = 0; i < ops; i++) {
 		unsigned d = rnd(DIRS), f = rnd(NAMES), op = rnd(8);
@@ -375,5 +454,8 @@ test_model(const struct cn_xml_node *config)
 	       (unsigned long long)ops, m.counts[0], names[0], m.counts[1] + m.counts[7], names[1],
 	       m.counts[2], names[2], m.counts[3], names[3], m.counts[4], names[4], m.counts[5],
 	       names[5], m.counts[6], names[6]);
+	if (m.watcher)
+		cn_log(test_fs_env(), "test-fs: model: %lu writes of watched files, each notified",
+		       m.watched_writes);
 	cn_exit(test_fs_env(), 0);
 }
