@@ -10,6 +10,13 @@
  * bytes, 64 KiB at a time, in one process. Reported as time per GiB; the target, "at least half of
  * memcpy bandwidth", is a ratio of at most 2. Pinned to one CPU (the two copies take turns) and
  * across two (they overlap).
+ *
+ * For reference, also in the same run: a raw ring between the same two
+ * processes, with the same slots and copies but nothing of the stream
+ * (two indices in shared memory, no descriptors, no allocator, no
+ * checks): what any two-copy transfer between processes costs on this
+ * machine. Printed as raw_ring_64k_* against memcpy, and the stream
+ * against it (no target: context for the figures above).
  */
 #include <cairn/packet_stream.h>
 
@@ -150,6 +157,70 @@ stream_ms_per_gib(const struct bench_placement *pl, enum sink_mode mode)
 	return bench_median(ms, REPS);
 }
 
+/* The raw ring: QUEUE slots of PACKET bytes after two cache lines of
+ * indices, the sink copies each slot out. */
+struct raw_ring {
+	_Alignas(64) volatile uint64_t head; /* slots written by the source */
+	_Alignas(64) volatile uint64_t tail; /* slots consumed by the sink */
+	_Alignas(64) unsigned char slot[QUEUE][PACKET];
+};
+
+static void
+ring_sink(struct raw_ring *ring, int cpu)
+{
+	static char out[PACKET];
+
+	if (bench_pin(0, cpu, cpu) < 0)
+		_exit(BENCH_EXIT_FAIL);
+	for (uint64_t n = 0; n < (uint64_t)TOTAL / PACKET * REPS; n++) {
+		while (__atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) == n)
+			sched_yield();
+		memcpy(out, ring->slot[n % QUEUE], PACKET);
+		__atomic_store_n(&ring->tail, n + 1, __ATOMIC_RELEASE);
+	}
+	_exit(out[0] == 1 ? 0 : BENCH_EXIT_FAIL);
+}
+
+static double
+ring_ms_per_gib(const struct bench_placement *pl)
+{
+	static char in[PACKET];
+	struct raw_ring *ring =
+	    mmap(NULL, sizeof(*ring), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double ms[REPS];
+	uint64_t n = 0;
+	pid_t pid;
+	int status;
+
+	if (ring == MAP_FAILED)
+		die("mmap");
+	memset(in, 1, sizeof(in));
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0)
+		ring_sink(ring, pl->cpu_b);
+	if (bench_pin(0, pl->cpu_a, pl->cpu_a) < 0)
+		die("pin");
+	for (unsigned rep = 0; rep < REPS; rep++) {
+		uint64_t t0 = bench_now_ns(), end = n + (uint64_t)TOTAL / PACKET;
+
+		for (; n < end; n++) {
+			while (n - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) == QUEUE)
+				sched_yield();
+			memcpy(ring->slot[n % QUEUE], in, PACKET);
+			__atomic_store_n(&ring->head, n + 1, __ATOMIC_RELEASE);
+		}
+		while (__atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) != n)
+			sched_yield(); /* all consumed, as the stream's acks */
+		ms[rep] = (double)(bench_now_ns() - t0) / 1e6 * ((double)(1u << 30) / TOTAL);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("ring sink");
+	munmap(ring, sizeof(*ring));
+	return bench_median(ms, REPS);
+}
+
 static double
 memcpy_ms_per_gib(const struct bench_placement *pl)
 {
@@ -181,11 +252,20 @@ main(void)
 		double base = memcpy_ms_per_gib(&pl[i]);
 		double copy = stream_ms_per_gib(&pl[i], SINK_COPY);
 		double in_place = stream_ms_per_gib(&pl[i], SINK_IN_PLACE);
+		double ring = ring_ms_per_gib(&pl[i]);
 
 		snprintf(name, sizeof(name), "packet_stream_64k_%s", pl[i].name);
 		bench_report(name, copy, base, "ms/GiB", 2.0);
 		snprintf(name, sizeof(name), "packet_stream_64k_in_place_%s", pl[i].name);
 		bench_report(name, in_place, base, "ms/GiB", 2.0);
+		/* reference: the machine's cost of the same two copies */
+		printf("bench: raw_ring_64k_%s ratio=%.2f ring=%.3g baseline=%.3g ms/GiB "
+		       "(reference, no target)\n",
+		       pl[i].name, ring / base, ring, base);
+		printf("bench: packet_stream_64k_%s_vs_raw_ring ratio=%.2f (reference, no "
+		       "target)\n",
+		       pl[i].name, copy / ring);
+		fflush(stdout);
 	}
 	return 0;
 }
