@@ -78,7 +78,7 @@ file_name(unsigned f, char *buf, size_t size)
 static uint32_t
 open_dir(unsigned d)
 {
-	char path[32];
+	char path[CN_FS_PATH_MAX];
 	uint32_t h;
 	int r;
 
@@ -350,7 +350,7 @@ op_list(unsigned d)
 static void
 make_dirs(void)
 {
-	char path[32];
+	char path[CN_FS_PATH_MAX];
 	uint32_t h;
 	int r;
 
