@@ -101,6 +101,7 @@ struct child {
 	bool env_denied; /* ... or was denied by its server: waits in startup */
 	bool stuck;      /* a session it holds lost its route (Genode's STUCK) */
 	bool restart_scheduled;
+	bool leaving; /* removed or restarted by the config being applied */
 	struct route_rec env_log_route, binary_route;
 	/* the dataspace request to the child server of its binary ROM */
 	int binary_reply;

@@ -803,6 +803,13 @@ apply_config(struct init *init)
 	configure_heartbeat(init);
 	init_state_report_prepare(init);
 
+	/* first mark who goes, so that ending one (a server) does not make
+	 * init complain about another that goes as well (its client) */
+	for (struct child *c = init->children; c; c = c->next) {
+		const struct cn_xml_node *start = find_start(init, c->name);
+
+		c->leaving = !start || !same_version(start, c->start);
+	}
 	for (struct child **p = &init->children; *p;) {
 		struct child *c = *p;
 		const struct cn_xml_node *start = find_start(init, c->name);

@@ -379,7 +379,9 @@ session_settled(struct init *init, struct session *s)
 	if (s->client_id == CN_ENV_BINARY) {
 		if (s->state == SESSION_AVAILABLE)
 			binary_request(init, s); /* from our parent */
-		if (s->state == SESSION_DENIED) {
+		if (s->state == SESSION_DENIED && c->leaving) {
+			init_child_binary_ready(init, c, -1, CN_ERR_DENIED);
+		} else if (s->state == SESSION_DENIED) {
 			if (s->server)
 				cn_error(init->env, "%s: binary ROM \"%s\" denied by \"%s\"",
 				         c->name, c->binary, s->server->name);

@@ -106,3 +106,9 @@ cairn_scenario_test(binary-from-fs_rom-nested CONFIG binary-from-fs_rom-nested.c
 cairn_scenario_test(binary-from-fs_rom-nested-missing CONFIG binary-from-fs_rom-nested.config
   EXPECT ".init -> sub. .*Error: missing: binary ROM \"no-such-file\" has no content: not found"
   FAIL "killed" "quota invariant" ${fail_always})
+
+# ... across reconfigurations (binary_reconfig.sh: fs_rom restarted, server
+# and client removed together, only the server removed)
+add_test(NAME scenario_binary-from-fs_rom-reconfig
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/binary_reconfig.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(scenario_binary-from-fs_rom-reconfig PROPERTIES LABELS scenario TIMEOUT 60)
