@@ -4,7 +4,8 @@
 # routes between them, to an alias or to nobody, some cyclic or ambiguous,
 # version bumps, quota changes, sessions opened, upgraded and closed, RAM
 # consumed up to resource requests, heartbeats with restarts, exits), a
-# state report now and then, and init as a server: two outer clients
+# state report now and then, binaries from fs_rom beside the nested init
+# (restarted now and then), and init as a server: two outer clients
 # (restarted now and then) open LOG sessions that the nested init forwards
 # to its children by a policy that changes (or to nobody). The configs come from a fixed seed; their
 # timing against the children does not. Nothing may break: no sanitizer
@@ -43,7 +44,11 @@ config() {
 	echo '<default caps="100" ram="1M"/>'
 	echo '<start name="timer"> <provides> <service name="Timer"/> </provides> </start>'
 	echo '<start name="report_rom"> <provides> <service name="Report"/> <service name="ROM"/> </provides> <config/> </start>'
-	echo '<start name="init" caps="2000" ram="64M"> <provides> <service name="LOG"/> </provides> <route> <any-service> <parent/> <any-child/> </any-service> </route>'
+	# a copy of dummy as file "fs-dummy" of a vfs, served by fs_rom (which
+	# is restarted now and then): the nested init's children run it
+	echo '<start name="vfs" ram="8M"> <provides> <service name="File_system"/> </provides> <config> <vfs> <rom name="fs-dummy" label="dummy"/> </vfs> <default-policy root="/"/> </config> </start>'
+	echo "<start name=\"fs_rom\" ram=\"8M\" version=\"$((RANDOM % 8 == 0))\"> <provides> <service name=\"ROM\"/> </provides> <route> <any-service> <parent/> <any-child/> </any-service> </route> </start>"
+	echo '<start name="init" caps="2000" ram="64M"> <provides> <service name="LOG"/> </provides> <route> <service name="ROM" label="fs-dummy"> <child name="fs_rom"/> </service> <any-service> <parent/> <any-child/> </any-service> </route>'
 	echo '<config>'
 	echo '<parent-provides> <service name="PD"/> <service name="ROM"/> <service name="LOG"/> <service name="Timer"/> <service name="Report"/> </parent-provides>'
 	echo '<default-route> <any-service> <parent/> <any-child/> </any-service> </default-route>'
@@ -62,7 +67,8 @@ config() {
 	for n in "${present[@]}"; do
 		s="<start name=\"$n\" ram=\"$(pick 1M 2M 512K)\""
 		((RANDOM % 2)) && s+=" version=\"$((RANDOM % 3))\""
-		s+='> <binary name="dummy"/>'
+		# its binary from the parent (a boot module) or through it from fs_rom
+		s+="> <binary name=\"$(pick dummy dummy fs-dummy)\"/>"
 		((RANDOM % 4)) || s+='<heartbeat restart_after_skipped="2"/>'
 		[[ " ${servers[*]} " == *" $n "* ]] && s+='<provides> <service name="LOG"/> </provides>'
 		s+='<config>'
