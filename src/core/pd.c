@@ -448,8 +448,16 @@ child_setup(const struct child_fds *fds, int out_fd, int null_fd, const char *pa
 	/* its own process group, except for the holder of the host terminal,
 	 * which must stay in core's (a background group could not read a
 	 * controlling terminal: SIGTTIN) */
-	if (fds->term_in < 0)
+	if (fds->term_in < 0) {
+		sigset_t none;
+
 		setpgid(0, 0);
+		/* nor core's blocked signals (SIGINT, SIGTERM, SIGHUP, SIGWINCH
+		 * are core's to take through its signalfd); the holder keeps
+		 * them blocked, as it shares core's terminal signals */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	/* move them out of the way before placing them at their fds */
 	if (exec_fd >= 0 && (exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 16)) < 0)
 		_exit(127);

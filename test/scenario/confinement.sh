@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the sandbox of every running component from the outside:
 # /proc/PID/status shows Seccomp 2, NoNewPrivs 1, no capabilities (and
-# an empty bounding set where core may empty it: as root); comm is the binary's name; stdin is /dev/null, stdout and
+# an empty bounding set where core may empty it: as root), no blocked
+# signals (core's own mask is not inherited); comm is the binary's name; stdin is /dev/null, stdout and
 # stderr go to core, fd 3 is the parent capability, and nothing else was
 # inherited. Then it stops core and checks that no component outlives it.
 #
@@ -41,6 +42,7 @@ check_component() {
 	status=$(cat "/proc/$pid/status") || return 0
 	grep -q '^Seccomp:[[:space:]]*2$' <<<"$status" || echo "FAIL: $comm ($pid) not in seccomp filter mode"
 	grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$status" || echo "FAIL: $comm ($pid) lacks no-new-privs"
+	grep -q '^SigBlk:[[:space:]]*0000000000000000$' <<<"$status" || echo "FAIL: $comm ($pid) inherited blocked signals"
 	for set in CapInh CapPrm CapEff CapAmb; do
 		grep -q "^$set:[[:space:]]*0000000000000000$" <<<"$status" || echo "FAIL: $comm ($pid) has capabilities in $set"
 	done
