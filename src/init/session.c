@@ -15,9 +15,10 @@
 
 #include "init.h"
 
-/* what a child's environment LOG session and its binary's ROM session at
- * a child server cost the child */
-enum { ENV_LOG_RAM = 8192, ENV_LOG_CAPS = 2, ENV_ROM_RAM = 8192, ENV_ROM_CAPS = 2 };
+/* what each environment session that init opens for a child (its LOG
+ * session and its binary's ROM session, unless core has them) costs the
+ * child: donated with the request, as Genode's Env_connection */
+enum { ENV_SESSION_RAM = 8192, ENV_SESSION_CAPS = 2 };
 
 struct target {
 	struct child *server; /* NULL: init's parent */
@@ -1339,12 +1340,24 @@ init_announce_services(struct init *init)
 	}
 }
 
+/* The arguments of an environment session: the label and the donation. */
+static int
+env_args(const char *label, char *buf, size_t size)
+{
+	char a[CN_ARGS_MAX], b[CN_ARGS_MAX];
+
+	if (cn_args_set_str("", "label", label, a, sizeof(a)) < 0 ||
+	    cn_args_set_u64(a, "ram_quota", ENV_SESSION_RAM, b, sizeof(b)) < 0 ||
+	    cn_args_set_u64(b, "cap_quota", ENV_SESSION_CAPS, buf, size) < 0)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* The record of a child's environment session that is not there yet
  * (pending at init's parent or at a child server), paid by the child. */
 static struct session *
 env_session_record(struct init *init, struct child *c, uint32_t id, const char *service,
-                   const char *label, const char *args, uint64_t ram, uint64_t caps,
-                   const struct route_rec *route)
+                   const char *label, const char *args, const struct route_rec *route)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -1352,8 +1365,8 @@ env_session_record(struct init *init, struct child *c, uint32_t id, const char *
 		return NULL;
 	*s = (struct session){.client = c,
 	                      .client_id = id,
-	                      .ram = ram,
-	                      .caps = caps,
+	                      .ram = ENV_SESSION_RAM,
+	                      .caps = ENV_SESSION_CAPS,
 	                      .state = SESSION_CREATE_REQUESTED,
 	                      .cap = -1,
 	                      .route = *route};
@@ -1365,11 +1378,68 @@ env_session_record(struct init *init, struct child *c, uint32_t id, const char *
 	return s;
 }
 
-static struct session *
-env_log_record(struct init *init, struct child *c, const char *args)
+/* An environment session of c at one of our children: paid from c's
+ * quota (child -> init -> server) like any session, then fetched by the
+ * server like any request. */
+static int
+env_session_at_child(struct init *init, struct child *c, struct child *server, uint32_t id,
+                     const char *service, const char *label, const char *args,
+                     const struct route_rec *route)
 {
-	return env_session_record(init, c, CN_ENV_LOG, "LOG", c->name, args, ENV_LOG_RAM,
-	                          ENV_LOG_CAPS, &c->env_log_route);
+	struct session *s;
+	int r;
+
+	r = transfer(c->pd, init->env->pd, ENV_SESSION_RAM, ENV_SESSION_CAPS);
+	if (r == 0) {
+		r = transfer(init->env->pd, server->pd, ENV_SESSION_RAM, ENV_SESSION_CAPS);
+		if (r < 0)
+			transfer(init->env->pd, c->pd, ENV_SESSION_RAM, ENV_SESSION_CAPS);
+	}
+	if (r < 0)
+		return r;
+	s = env_session_record(init, c, id, service, label, args, route);
+	if (!s) {
+		transfer(server->pd, init->env->pd, ENV_SESSION_RAM, ENV_SESSION_CAPS);
+		transfer(init->env->pd, c->pd, ENV_SESSION_RAM, ENV_SESSION_CAPS);
+		return -ENOMEM;
+	}
+	s->server = server;
+	s->server_id = ++server->next_server_id;
+	s->pending = PENDING_CREATE;
+	if (server->announced[provided_index(server, service)])
+		wake_server(server);
+	return 0;
+}
+
+/* An environment session at init's parent, paid by the child: 0 with
+ * *ret_cap, CN_ERR_PENDING with a record that init_parent_sessions_update
+ * completes (a nested init whose parent routed it to a child server), or
+ * an error with the donation back with the child. */
+static int
+env_session_at_parent(struct init *init, struct child *c, uint32_t client_id, const char *service,
+                      const char *label, const char *args, const struct route_rec *route,
+                      int *ret_cap, uint32_t *ret_id)
+{
+	struct session *s;
+	int r;
+
+	r = transfer(c->pd, init->env->pd, ENV_SESSION_RAM, ENV_SESSION_CAPS);
+	if (r < 0)
+		return r;
+	r = init_parent_session(init, service, args, ret_cap, ret_id);
+	if (r == 0)
+		return 0;
+	if (r == CN_ERR_PENDING) {
+		s = env_session_record(init, c, client_id, service, label, args, route);
+		if (s) {
+			s->parent_id = *ret_id;
+			return CN_ERR_PENDING;
+		}
+		init_parent_close(init, *ret_id);
+		r = -ENOMEM;
+	}
+	transfer(init->env->pd, c->pd, ENV_SESSION_RAM, ENV_SESSION_CAPS);
+	return r;
 }
 
 /* The environment LOG session of a child, routed like its other sessions
@@ -1380,76 +1450,28 @@ env_log_record(struct init *init, struct child *c, const char *args)
 int
 init_env_log_session(struct init *init, struct child *c)
 {
-	char args[CN_ARGS_MAX], fwd[CN_ARGS_MAX];
+	char args[CN_ARGS_MAX];
 	struct target target;
-	struct session *s;
-	int r;
+	uint32_t id;
+	int r, cap;
 
-	r = cn_args_set_str("", "label", c->name, args, sizeof(args));
+	r = route(init, c, "LOG", c->name, NULL, &target);
 	if (r == 0)
-		r = route(init, c, "LOG", c->name, NULL, &target);
-	if (r == 0)
-		r = cn_args_set_str(args, "label", target.label, fwd, sizeof(fwd));
+		r = env_args(target.label, args, sizeof(args));
 	if (r < 0)
 		return r;
 	record_route(&c->env_log_route, &target);
-	if (!target.server) {
-		uint32_t id;
-		int cap;
-
-		/* paid by the child as well: our parent may route it to a
-		 * server that insists on a donation */
-		if (cn_args_set_u64(fwd, "ram_quota", ENV_LOG_RAM, args, sizeof(args)) < 0 ||
-		    cn_args_set_u64(args, "cap_quota", ENV_LOG_CAPS, fwd, sizeof(fwd)) < 0)
-			return -ENAMETOOLONG;
-		r = transfer(c->pd, init->env->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
-		if (r < 0)
-			return r;
-		r = init_parent_session(init, "LOG", fwd, &cap, &id);
-		if (r == 0) {
-			c->log = cap;
-			c->log_id = id;
-			return 0;
-		}
-		if (r != CN_ERR_PENDING) {
-			transfer(init->env->pd, c->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
-			return r;
-		}
-		/* our parent answers later (init_parent_sessions_update), the
-		 * child waits for it at startup like for one at a sibling */
-		s = env_log_record(init, c, fwd);
-		if (!s) {
-			init_parent_close(init, id);
-			return -ENOMEM;
-		}
-		s->parent_id = id;
-		return 0;
-	}
-	/* a child server is paid like for any session, from the child's quota
-	 * (Genode's price of an environment LOG session) */
-	if (cn_args_set_u64(fwd, "ram_quota", ENV_LOG_RAM, args, sizeof(args)) < 0 ||
-	    cn_args_set_u64(args, "cap_quota", ENV_LOG_CAPS, fwd, sizeof(fwd)) < 0)
-		return -ENAMETOOLONG;
-	r = transfer(c->pd, init->env->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+	if (target.server)
+		return env_session_at_child(init, c, target.server, CN_ENV_LOG, "LOG", c->name,
+		                            args, &c->env_log_route);
+	/* pending: the child waits for it at startup like for one at a sibling */
+	r = env_session_at_parent(init, c, CN_ENV_LOG, "LOG", c->name, args, &c->env_log_route,
+	                          &cap, &id);
 	if (r == 0) {
-		r = transfer(init->env->pd, target.server->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
-		if (r < 0)
-			transfer(init->env->pd, c->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
+		c->log = cap;
+		c->log_id = id;
 	}
-	if (r < 0)
-		return r;
-	s = env_log_record(init, c, fwd);
-	if (!s) {
-		transfer(target.server->pd, init->env->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
-		transfer(init->env->pd, c->pd, ENV_LOG_RAM, ENV_LOG_CAPS);
-		return -ENOMEM;
-	}
-	s->server = target.server;
-	s->server_id = ++target.server->next_server_id;
-	s->pending = PENDING_CREATE;
-	if (target.server->announced[provided_index(target.server, "LOG")])
-		wake_server(target.server);
-	return 0;
+	return r == CN_ERR_PENDING ? 0 : r;
 }
 
 /* The dataspace of the binary's ROM session at a child server, asked for
@@ -1519,44 +1541,6 @@ init_child_binary_cancel(struct child *c)
 	c->binary_reply = -1;
 }
 
-/* The binary's ROM session at a child server: a session of the child
- * (client id CN_ENV_BINARY, which the child itself cannot use), paid from
- * its quota like its environment LOG session. */
-static int
-binary_at_child(struct init *init, struct child *c, const struct target *target)
-{
-	char args[CN_ARGS_MAX], fwd[CN_ARGS_MAX];
-	struct child *server = target->server;
-	struct session *s;
-	int r;
-
-	if (cn_args_set_str("", "label", target->label, args, sizeof(args)) < 0 ||
-	    cn_args_set_u64(args, "ram_quota", ENV_ROM_RAM, fwd, sizeof(fwd)) < 0 ||
-	    cn_args_set_u64(fwd, "cap_quota", ENV_ROM_CAPS, args, sizeof(args)) < 0)
-		return -ENAMETOOLONG;
-	r = transfer(c->pd, init->env->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
-	if (r == 0) {
-		r = transfer(init->env->pd, server->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
-		if (r < 0)
-			transfer(init->env->pd, c->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
-	}
-	if (r < 0)
-		return r;
-	s = env_session_record(init, c, CN_ENV_BINARY, "ROM", c->binary, args, ENV_ROM_RAM,
-	                       ENV_ROM_CAPS, &c->binary_route);
-	if (!s) {
-		transfer(server->pd, init->env->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
-		transfer(init->env->pd, c->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
-		return -ENOMEM;
-	}
-	s->server = server;
-	s->server_id = ++server->next_server_id;
-	s->pending = PENDING_CREATE;
-	if (server->announced[provided_index(server, "ROM")])
-		wake_server(server);
-	return CN_ERR_PENDING;
-}
-
 /* The binary ROM, Genode's way: a ROM request labelled with the binary
  * name, routed like any (so a route can rename it). From init's parent it
  * comes as a dataspace that core recognises as one of its boot modules;
@@ -1568,49 +1552,31 @@ binary_at_child(struct init *init, struct child *c, const struct target *target)
 int
 init_binary_dataspace(struct init *init, struct child *c, int *ret_ds)
 {
-	char args[CN_ARGS_MAX], fwd[CN_ARGS_MAX];
+	char args[CN_ARGS_MAX];
 	struct target target;
 	struct cn_msg msg;
 	uint32_t id;
 	int r, cap;
 
 	r = route(init, c, "ROM", c->binary, NULL, &target);
+	if (r == 0)
+		r = env_args(target.label, args, sizeof(args));
 	if (r < 0)
 		return r;
 	record_route(&c->binary_route, &target);
-	if (target.server)
-		return binary_at_child(init, c, &target);
-	/* paid by the child: our parent may route it to a server that insists
-	 * on a donation */
-	if (cn_args_set_str("", "label", target.label, args, sizeof(args)) < 0 ||
-	    cn_args_set_u64(args, "ram_quota", ENV_ROM_RAM, fwd, sizeof(fwd)) < 0 ||
-	    cn_args_set_u64(fwd, "cap_quota", ENV_ROM_CAPS, args, sizeof(args)) < 0)
-		return -ENAMETOOLONG;
-	r = transfer(c->pd, init->env->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
-	if (r < 0)
-		return r;
-	r = init_parent_session(init, "ROM", args, &cap, &id);
-	if (r == CN_ERR_PENDING) {
-		/* a nested init whose parent routed it to a child server: a
-		 * session of the child while it runs, as at a child server of
-		 * ours (init_parent_sessions_update, then binary_request) */
-		struct session *s =
-		    env_session_record(init, c, CN_ENV_BINARY, "ROM", c->binary, args, ENV_ROM_RAM,
-		                       ENV_ROM_CAPS, &c->binary_route);
-		if (s) {
-			s->parent_id = id;
-			return CN_ERR_PENDING;
-		}
-		init_parent_close(init, id);
-		r = -ENOMEM;
+	if (target.server) {
+		r = env_session_at_child(init, c, target.server, CN_ENV_BINARY, "ROM", c->binary,
+		                         args, &c->binary_route);
+		return r < 0 ? r : CN_ERR_PENDING;
 	}
-	/* the session is closed once the dataspace is ours: the donation
-	 * comes back to init, and from init to the child */
-	transfer(init->env->pd, c->pd, ENV_ROM_RAM, ENV_ROM_CAPS);
-	if (r == CN_ERR_DENIED)
-		return CN_ERR_NOT_FOUND; /* our parent has no such ROM */
-	if (r < 0)
+	r = env_session_at_parent(init, c, CN_ENV_BINARY, "ROM", c->binary, args, &c->binary_route,
+	                          &cap, &id);
+	if (r == CN_ERR_PENDING)
 		return r;
+	if (r < 0)
+		return r == CN_ERR_DENIED ? CN_ERR_NOT_FOUND : r; /* our parent has no such ROM */
+	/* a boot module: its dataspace is all we need, so the session is
+	 * closed at once and the donation goes back to the child */
 	msg.owns_caps = false;
 	cn_msg_init(&msg, CN_ROM_DATASPACE);
 	r = cn_call(cap, &msg);
@@ -1621,6 +1587,7 @@ init_binary_dataspace(struct init *init, struct child *c, int *ret_ds)
 	cn_msg_reset(&msg);
 	init_parent_close(init, id);
 	close(cap);
+	transfer(init->env->pd, c->pd, ENV_SESSION_RAM, ENV_SESSION_CAPS);
 	return r < 0 ? r : 0;
 }
 
