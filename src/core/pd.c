@@ -119,6 +119,16 @@ free_ds(struct pd *pd, struct ds *ds)
 	ds_destroy(ds);
 }
 
+/* The dataspace of pd that is the file id, or NULL. */
+static struct ds *
+ds_of(struct pd *pd, const struct cn_cap_id *id)
+{
+	for (struct ds *ds = pd->dataspaces; ds; ds = ds->next)
+		if (ds->id.ino == id->ino && ds->id.dev == id->dev)
+			return ds;
+	return NULL;
+}
+
 /* The dataspace of pd that the request's capability is. */
 static int
 owned_ds(struct pd *pd, struct cn_rpc *rpc, struct ds **ret)
@@ -129,13 +139,8 @@ owned_ds(struct pd *pd, struct cn_rpc *rpc, struct ds **ret)
 		return CN_ERR_BAD_MESSAGE;
 	if (cn_cap_identify(cn_msg_cap(rpc->in, 0), &id) < 0)
 		return CN_ERR_INVALID_ARG;
-	for (struct ds *ds = pd->dataspaces; ds; ds = ds->next) {
-		if (ds->id.ino == id.ino && ds->id.dev == id.dev) {
-			*ret = ds;
-			return 0;
-		}
-	}
-	return CN_ERR_INVALID_ARG; /* not ours, or not a dataspace at all */
+	*ret = ds_of(pd, &id);
+	return *ret ? 0 : CN_ERR_INVALID_ARG; /* not ours, or not a dataspace at all */
 }
 
 static int
@@ -670,12 +675,11 @@ executable_ds(struct core *core, int cap)
 	if (cn_cap_identify(cap, &id) < 0)
 		return CN_ERR_NOT_FOUND;
 	for (struct pd *p = core->pds; p && !found; p = p->next)
-		for (struct ds *ds = p->dataspaces; ds && !found; ds = ds->next)
-			if (ds->id.ino == id.ino && ds->id.dev == id.dev)
-				found = ds;
+		found = ds_of(p, &id);
 	if (!found)
 		return CN_ERR_NOT_FOUND; /* no dataspace at all */
-	if (found->writeable || !(fcntl(found->memfd, F_GET_SEALS) & F_SEAL_WRITE))
+	/* the kernel's word, not our bookkeeping's */
+	if (!(fcntl(found->memfd, F_GET_SEALS) & F_SEAL_WRITE))
 		return CN_ERR_INVALID_ARG;
 	if (pread(cap, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
 	    memcmp(magic, elf_magic, sizeof(magic)) != 0)
