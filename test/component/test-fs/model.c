@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "test-fs.h"
+#include "test_rng.h"
 
 enum {
 	DIRS = 3,
@@ -56,11 +57,9 @@ static struct {
 static unsigned
 rnd(unsigned n)
 {
-	/* xorshift64*: the same sequence for the same seed everywhere */
-	m.rng ^= m.rng >> 12;
-	m.rng ^= m.rng << 25;
-	m.rng ^= m.rng >> 27;
-	return n ? (unsigned)((m.rng * 0x2545F4914F6CDD1Dull) >> 33) % n : 0;
+	uint64_t v = test_rng_next(&m.rng);
+
+	return n ? (unsigned)(v >> 33) % n : 0;
 }
 
 static void
@@ -383,7 +382,7 @@ test_model(const struct cn_xml_node *config)
 	cn_xml_attr_str(config, "dir", m.base, sizeof(m.base));
 	if (m.base[0] != '/' || strchr(m.base + 1, '/'))
 		fail("model: dir=\"%s\" is no directory below /", m.base);
-	m.rng = seed * 0x9E3779B97F4A7C15ull + 1;
+	m.rng = test_rng_seed(seed);
 	for (unsigned d = 0; d < DIRS; d++)
 		for (unsigned f = 0; f < NAMES; f++)
 			if (!(m.files[d][f].data = malloc(FILE_MAX)))

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_rng.h"
+
 enum {
 	TEST_DATA_SIZE = 4097, /* Genode's: one byte more than the default buffer */
 	BUFFER_SIZE = 4096,    /* the crosslink's buffer in the scenarios */
@@ -276,12 +278,8 @@ static unsigned char
 stream_next(struct stream *s)
 {
 	if (!s->left) {
-		uint64_t v;
+		uint64_t v = test_rng_next(&s->rng);
 
-		s->rng ^= s->rng >> 12;
-		s->rng ^= s->rng << 25;
-		s->rng ^= s->rng >> 27;
-		v = s->rng * 0x2545F4914F6CDD1Dull;
 		memcpy(s->bytes, &v, sizeof(v));
 		s->left = sizeof(v);
 	}
@@ -301,8 +299,8 @@ stream(const struct cn_xml_node *config)
 	cn_xml_attr_u64(config, "seed", &seed);
 	cn_xml_attr_u64(config, "peer_seed", &peer_seed);
 	cn_xml_attr_u64(config, "bytes", &bytes);
-	mine = (struct stream){.rng = seed * 0x9E3779B97F4A7C15ull + 1};
-	peer = (struct stream){.rng = peer_seed * 0x9E3779B97F4A7C15ull + 1};
+	mine = (struct stream){.rng = test_rng_seed(seed)};
+	peer = (struct stream){.rng = test_rng_seed(peer_seed)};
 	sizes = (struct stream){.rng = seed + 17};
 	open_end(&state.client);
 	while (sent < bytes || received < bytes) {
