@@ -101,7 +101,6 @@ struct child {
 	bool env_denied; /* ... or was denied by its server: waits in startup */
 	bool stuck;      /* a session it holds lost its route (Genode's STUCK) */
 	bool restart_scheduled;
-	bool leaving; /* removed or restarted by the config being applied */
 	struct route_rec env_log_route, binary_route;
 	/* the dataspace request to the child server of its binary ROM */
 	int binary_reply;
@@ -155,6 +154,9 @@ int init_binary_dataspace(struct init *init, struct child *c, int *ret_ds);
  * could not be had; CN_ERR_DENIED: the server denied the ROM). */
 void init_child_binary_ready(struct init *init, struct child *c, int ds, int err);
 void init_child_binary_cancel(struct child *c);
+/* Whether init's current config removes c or restarts it (a new version):
+ * while a new config is applied, c may be on its way out. */
+bool init_child_leaving(struct init *init, const struct child *c);
 /* Genode's dependency evaluation of a child: its sessions (environment
  * sessions included) are routed as before (SAME); one would now go to
  * another server or with another label, or an incomplete or stuck child

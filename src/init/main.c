@@ -569,6 +569,17 @@ check_config_nodes(struct init *init)
 	}
 }
 
+static const struct cn_xml_node *find_start(struct init *init, const char *name);
+static bool same_version(const struct cn_xml_node *a, const struct cn_xml_node *b);
+
+bool
+init_child_leaving(struct init *init, const struct child *c)
+{
+	const struct cn_xml_node *start = find_start(init, c->name);
+
+	return !start || !same_version(start, c->start);
+}
+
 static const struct cn_xml_node *
 find_start(struct init *init, const char *name)
 {
@@ -803,18 +814,11 @@ apply_config(struct init *init)
 	configure_heartbeat(init);
 	init_state_report_prepare(init);
 
-	/* first mark who goes, so that ending one (a server) does not make
-	 * init complain about another that goes as well (its client) */
-	for (struct child *c = init->children; c; c = c->next) {
-		const struct cn_xml_node *start = find_start(init, c->name);
-
-		c->leaving = !start || !same_version(start, c->start);
-	}
 	for (struct child **p = &init->children; *p;) {
 		struct child *c = *p;
 		const struct cn_xml_node *start = find_start(init, c->name);
 
-		if (start && same_version(start, c->start)) {
+		if (!init_child_leaving(init, c)) {
 			child_update(init, c, start);
 			p = &c->next;
 			continue;

@@ -380,7 +380,8 @@ session_settled(struct init *init, struct session *s)
 	if (s->client_id == CN_ENV_BINARY) {
 		if (s->state == SESSION_AVAILABLE)
 			binary_request(init, s); /* from our parent */
-		if (s->state == SESSION_DENIED && c->leaving) {
+		/* a client leaving with its server is no news */
+		if (s->state == SESSION_DENIED && init_child_leaving(init, c)) {
 			init_child_binary_ready(init, c, -1, CN_ERR_DENIED);
 		} else if (s->state == SESSION_DENIED) {
 			if (s->server)
